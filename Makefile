@@ -1,0 +1,32 @@
+# The two set-up commands of README.md: `make run` (install + main job) and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+DATA ?= ../shared/data
+
+.PHONY: install run test lint clean
+
+$(BIN)/biorelex: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	# torch first and pinned: 2.13.0 is the local CPU wheel; an unpinned torch pulls CUDA.
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(BIN)/biorelex
+
+install: $(BIN)/biorelex
+
+# Main job: statistics of every shared corpus (grows with training/extraction).
+run: install
+	$(BIN)/python benchmarks/corpus_stats.py --data-dir $(DATA) --out benchmarks/corpus_stats.json
+
+test: install
+	$(BIN)/python -m pytest -q
+
+lint: install
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) build *.egg-info src/*.egg-info

@@ -1,0 +1,54 @@
+"""Helpers shared by the benchmark scripts: provenance and the summary file."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import platform
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+BENCH_DIR = Path(__file__).resolve().parent
+SUMMARY = BENCH_DIR / "summary.json"
+
+
+def provenance(command: str) -> dict[str, Any]:
+    """Command, commit, machine and date of a benchmark run."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True, cwd=BENCH_DIR
+        ).stdout.strip()
+        dirty = bool(
+            subprocess.run(["git", "status", "--porcelain", "src"], capture_output=True, text=True, cwd=BENCH_DIR).stdout.strip()
+        )
+    except (OSError, subprocess.CalledProcessError):
+        commit, dirty = "unknown", False
+    return {
+        "command": command,
+        "commit": commit + ("+dirty" if dirty else ""),
+        "machine": f"{platform.machine()} {platform.processor() or ''} {os.cpu_count()} cores, Python {platform.python_version()}".replace("  ", " "),
+        "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write JSON atomically."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, indent=2, ensure_ascii=False)
+        handle.write("\n")
+    os.replace(tmp, path)
+
+
+def update_summary(key: str, value: Any) -> None:
+    """Set a dotted key (``corpus.chemprot.candidates.train``) in benchmarks/summary.json."""
+    summary = json.loads(SUMMARY.read_text()) if SUMMARY.exists() else {}
+    node = summary
+    *parents, leaf = key.split(".")
+    for part in parents:
+        node = node.setdefault(part, {})
+    node[leaf] = value
+    write_json(SUMMARY, summary)

@@ -1,0 +1,150 @@
+"""Shared plumbing of the readers and writers: strict UTF-8 lines, safe XML, atomic writes."""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO, Any, TypeVar
+
+from biorelex.document import Document
+from biorelex.errors import DocumentError, FormatError, ReadReport
+
+T = TypeVar("T")
+
+
+def open_binary(path: Path) -> IO[bytes]:
+    """Open a file for reading bytes, transparently gunzipping ``*.gz``."""
+    if not path.exists():
+        raise FormatError("file not found", path)
+    if path.is_dir():
+        raise FormatError("expected a file, got a directory", path)
+    if path.suffix == ".gz":
+        return gzip.open(path, "rb")
+    return path.open("rb")
+
+
+def iter_lines(path: Path, *, allow_empty: bool = False) -> Iterator[tuple[int, str]]:
+    """Yield ``(line_number, line)`` (1-based, newline stripped) of a strict UTF-8 text file.
+
+    Raises:
+        FormatError: on bytes that are not UTF-8 (naming the line) or an empty file.
+    """
+    empty = True
+    with open_binary(path) as handle:
+        for number, raw in enumerate(handle, start=1):
+            empty = False
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise FormatError(
+                    f"byte {raw[exc.start]:#04x} at column {exc.start + 1} is not UTF-8; "
+                    "re-encode the file as UTF-8",
+                    path,
+                    number,
+                ) from None
+            if number == 1:
+                line = line.removeprefix("\ufeff")
+            yield number, line.rstrip("\r\n")
+    if empty and not allow_empty:
+        raise FormatError("file is empty", path)
+
+
+def read_text(path: Path) -> str:
+    """Whole file as text, strict UTF-8 (error names the line), rejecting empty files."""
+    data = open_binary(path).read()
+    if not data:
+        raise FormatError("file is empty", path)
+    try:
+        return data.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise FormatError(
+            f"byte {data[exc.start]:#04x} is not UTF-8; re-encode the file as UTF-8", path, line
+        ) from None
+
+
+def make_document(
+    report: ReadReport,
+    path: Path,
+    line: int | None = None,
+    element: str | None = None,
+    **fields: Any,
+) -> Document | None:
+    """Build a Document; an invariant violation becomes a FormatError with its location.
+
+    Returns ``None`` when the document was skipped in lenient mode.
+    """
+    try:
+        return Document(**fields)
+    except DocumentError as exc:
+        report.fail(FormatError(str(exc), path, line, element))
+        return None
+
+
+def guarded(
+    report: ReadReport, path: Path, line: int | None, element: str | None, build: Callable[[], T]
+) -> T | None:
+    """Run ``build``; a DocumentError or ValueError becomes a located FormatError."""
+    try:
+        return build()
+    except FormatError as exc:
+        report.fail(exc)
+    except (DocumentError, ValueError, KeyError, TypeError) as exc:
+        report.fail(FormatError(str(exc), path, line, element))
+    return None
+
+
+def parse_int(value: str, what: str, path: Path, line: int | None, element: str | None = None) -> int:
+    """``int(value)`` with an error that names the field."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise FormatError(f"{what} must be an integer, got {value!r}", path, line, element) from None
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | Path, mode: str = "w") -> Iterator[IO[Any]]:
+    """Write to a temporary file beside ``path`` and rename it into place on success."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        encoding = None if "b" in mode else "utf-8"
+        with os.fdopen(fd, mode, encoding=encoding, newline=None if "b" in mode else "\n") as fh:
+            yield fh
+        os.replace(tmp_name, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp_name)
+        raise
+
+
+def parse_xml_events(path: Path, tags: set[str]) -> Iterator[Any]:
+    """Stream ``end`` events of the given tags from an XML file, parsed safely.
+
+    DTDs with entity declarations and external entities are refused (defusedxml), so neither
+    entity-expansion bombs nor external fetches are possible. Truncated or malformed XML raises
+    a FormatError naming the line.
+    """
+    from xml.etree.ElementTree import ParseError
+
+    from defusedxml import DefusedXmlException
+    from defusedxml.ElementTree import iterparse
+
+    if not path.exists():
+        raise FormatError("file not found", path)
+    if path.stat().st_size == 0:
+        raise FormatError("file is empty", path)
+    try:
+        for _event, element in iterparse(str(path), events=("end",)):
+            if element.tag in tags:
+                yield element
+    except ParseError as exc:
+        line = exc.position[0] if getattr(exc, "position", None) else None
+        raise FormatError(f"malformed XML: {exc}", path, line) from None
+    except DefusedXmlException as exc:
+        raise FormatError(f"unsafe XML refused ({type(exc).__name__}): {exc}", path) from None

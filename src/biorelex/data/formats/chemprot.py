@@ -1,0 +1,209 @@
+"""BioCreative VI ChemProt TSV: ``*_abstracts.tsv``, ``*_entities.tsv``, ``*_relations.tsv``.
+
+- abstracts: ``pmid TAB title TAB abstract``; offsets count into ``title + " " + abstract``.
+- entities: ``pmid TAB Tn TAB type TAB start TAB end TAB text`` (CHEMICAL, GENE-N, GENE-Y).
+- relations: ``pmid TAB CPR:n TAB Y|N TAB name TAB Arg1:Tn TAB Arg2:Tm``.
+
+Only the evaluated groups (flag ``Y``: CPR:3,4,5,6,9) are kept unless ``all_groups=True``;
+the others are counted in the report. As the official evaluation does, a relation is the triple
+(group, Arg1, Arg2): duplicates of it (the same pair annotated with two fine-grained names of one
+group) are merged and counted.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterator
+from pathlib import Path
+
+from biorelex.data.formats._io import iter_lines, make_document, parse_int
+from biorelex.document import Document, Entity, Relation
+from biorelex.errors import FormatError, ReadReport
+
+logger = logging.getLogger(__name__)
+
+EVALUATED_GROUPS = ("CPR:3", "CPR:4", "CPR:5", "CPR:6", "CPR:9")
+SPLIT_NAMES = {"training": "train", "development": "dev", "test": "test", "sample": "sample"}
+
+
+def _companions(abstracts: Path) -> tuple[Path, Path]:
+    name = abstracts.name
+    if "abstracts" not in name:
+        raise FormatError("a ChemProt abstracts file name contains 'abstracts'", abstracts)
+    entities = abstracts.with_name(name.replace("abstracts", "entities"))
+    relations = abstracts.with_name(name.replace("abstracts", "relations"))
+    if not entities.exists():
+        raise FormatError(f"missing the companion entities file {entities.name}", abstracts)
+    return entities, relations
+
+
+def _split_of(abstracts: Path) -> str | None:
+    head = abstracts.name.split("_")
+    return SPLIT_NAMES.get(head[1]) if len(head) > 1 else None
+
+
+def find_abstract_files(path: Path) -> list[Path]:
+    """The abstracts files a path names: the file itself or every ``*abstracts*.tsv`` below it."""
+    if path.is_dir():
+        files = sorted(path.glob("*abstracts*.tsv"))
+        if not files:
+            raise FormatError("no ChemProt *_abstracts*.tsv file in this directory", path)
+        return files
+    return [path]
+
+
+def read(
+    path: str | Path, *, report: ReadReport | None = None, all_groups: bool = False
+) -> Iterator[Document]:
+    """Read ChemProt documents from an abstracts file (companions found beside it) or a folder.
+
+    Args:
+        path: ``chemprot_training_abstracts.tsv`` or the folder holding all splits.
+        report: collects skips (lenient mode) and counts of merged/filtered relations.
+        all_groups: keep the non-evaluated CPR groups too.
+    """
+    report = report or ReadReport()
+    for abstracts in find_abstract_files(Path(path)):
+        yield from _read_split(abstracts, report, all_groups)
+
+
+def _read_entities(path: Path, report: ReadReport) -> dict[str, list[tuple[int, Entity]]]:
+    entities: dict[str, list[tuple[int, Entity]]] = defaultdict(list)
+    for number, line in iter_lines(path, allow_empty=True):
+        if not line.strip():
+            continue
+        cols = line.split("\t")
+        if len(cols) != 6:
+            report.fail(FormatError(f"expected 6 tab-separated columns, got {len(cols)}", path, number))
+            continue
+        pmid, ent_id, ent_type, start, end, text = cols
+        try:
+            span = (parse_int(start, "start", path, number), parse_int(end, "end", path, number))
+            entity = Entity(id=ent_id, type=ent_type, spans=(span,), text=text)
+        except (FormatError, ValueError) as exc:
+            report.fail(exc if isinstance(exc, FormatError) else FormatError(str(exc), path, number))
+            continue
+        entities[pmid].append((number, entity))
+    return entities
+
+
+def _read_relations(
+    path: Path, report: ReadReport, all_groups: bool
+) -> dict[str, list[tuple[int, str, str, str]]]:
+    relations: dict[str, list[tuple[int, str, str, str]]] = defaultdict(list)
+    if not path.exists():
+        logger.info("%s: no relations file, documents have entities only", path)
+        return relations
+    seen: set[tuple[str, str, str, str]] = set()
+    for number, line in iter_lines(path, allow_empty=True):
+        if not line.strip():
+            continue
+        cols = line.split("\t")
+        if len(cols) < 4 or not cols[-1].startswith("Arg2:") or not cols[-2].startswith("Arg1:"):
+            report.fail(
+                FormatError(
+                    "expected 'pmid TAB CPR:n TAB Y|N TAB name TAB Arg1:T TAB Arg2:T'", path, number
+                )
+            )
+            continue
+        pmid, group = cols[0], cols[1]
+        evaluated = cols[2].strip() == "Y" if len(cols) == 6 else group in EVALUATED_GROUPS
+        if not group.startswith("CPR:"):
+            report.fail(FormatError(f"relation group must look like CPR:n, got {group!r}", path, number))
+            continue
+        if not (evaluated or all_groups):
+            report.warn("chemprot: non-evaluated CPR relations left out")
+            continue
+        head, tail = cols[-2][len("Arg1:") :], cols[-1][len("Arg2:") :]
+        key = (pmid, group, head, tail)
+        if key in seen:
+            report.warn("chemprot: duplicate (group, Arg1, Arg2) relations merged")
+            continue
+        seen.add(key)
+        relations[pmid].append((number, group, head, tail))
+    return relations
+
+
+def _read_split(abstracts: Path, report: ReadReport, all_groups: bool) -> Iterator[Document]:
+    entities_path, relations_path = _companions(abstracts)
+    entities = _read_entities(entities_path, report)
+    relations = _read_relations(relations_path, report, all_groups)
+    split = _split_of(abstracts)
+    seen_pmids: set[str] = set()
+    for number, line in iter_lines(abstracts):
+        if not line.strip():
+            continue
+        cols = line.split("\t")
+        if len(cols) != 3:
+            report.fail(
+                FormatError(
+                    f"expected 3 tab-separated columns (pmid, title, abstract), got {len(cols)}",
+                    abstracts,
+                    number,
+                )
+            )
+            continue
+        pmid, title, abstract = cols
+        if pmid in seen_pmids:
+            report.fail(FormatError(f"duplicate document id {pmid!r}", abstracts, number))
+            continue
+        seen_pmids.add(pmid)
+        text = f"{title} {abstract}"
+        doc_entities = []
+        for ent_line, entity in entities.pop(pmid, []):
+            if entity.end > len(text) or text[entity.start : entity.end] != entity.text:
+                report.fail(
+                    FormatError(
+                        f"entity {entity.id} offsets ({entity.start}, {entity.end}) do not cover "
+                        f"{entity.text!r} in document {pmid}",
+                        entities_path,
+                        ent_line,
+                    )
+                )
+                continue
+            doc_entities.append(entity)
+        entity_ids = {e.id for e in doc_entities}
+        if len(entity_ids) != len(doc_entities):
+            report.fail(FormatError(f"duplicate entity ids in document {pmid}", entities_path))
+            continue
+        doc_relations = []
+        for rel_line, group, head, tail in relations.pop(pmid, []):
+            missing = [arg for arg in (head, tail) if arg not in entity_ids]
+            if missing:
+                report.fail(
+                    FormatError(
+                        f"relation argument {missing[0]} is not an entity of document {pmid}",
+                        relations_path,
+                        rel_line,
+                    )
+                )
+                continue
+            doc_relations.append(
+                Relation(id=f"R{len(doc_relations) + 1}", type=group, head=head, tail=tail)
+            )
+        document = make_document(
+            report,
+            abstracts,
+            number,
+            id=pmid,
+            text=text,
+            entities=doc_entities,
+            relations=doc_relations,
+            metadata={
+                "source": "chemprot",
+                "pmid": pmid,
+                **({"split": split} if split else {}),
+                "passages": [["title", 0, len(title)], ["abstract", len(title) + 1, len(text)]],
+            },
+        )
+        if document is not None:
+            yield document
+    for pmid, rows in entities.items():
+        report.fail(
+            FormatError(f"entities of unknown document {pmid!r}", entities_path, rows[0][0])
+        )
+    for pmid, rel_rows in relations.items():
+        report.fail(
+            FormatError(f"relations of unknown document {pmid!r}", relations_path, rel_rows[0][0])
+        )
