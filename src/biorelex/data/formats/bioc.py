@@ -130,7 +130,7 @@ def _document(data: Any, path: Path, element: str, report: ReadReport) -> Docume
         except FormatError as exc:
             report.fail(exc)
     relations = [_relation(r, i, entities, path, f"document {doc_id} relation[{i}]") for i, r in enumerate(relations_data)]
-    metadata: dict[str, Any] = {"source": path.name, "passages": passages}
+    metadata: dict[str, Any] = {"source": "bioc", "passages": passages}
     if data.get("infons"):
         metadata["infons"] = dict(data["infons"])
     return Document(id=doc_id, text=text, entities=tuple(entities), relations=tuple(relations), metadata=metadata)

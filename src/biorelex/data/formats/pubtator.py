@@ -99,7 +99,7 @@ def _block(block: list[tuple[int, str]], path: Path, report: ReadReport) -> Docu
     passages = [["title", 0, len(title)]] + ([["abstract", len(title) + 1, len(text)]] if "a" in parts else [])
     return make_document(
         report, path, first_line, id=pmid, text=text, entities=entities, relations=relations,
-        metadata={"pmid": pmid, "source": path.name, "passages": passages},
+        metadata={"pmid": pmid, "source": "pubtator", "passages": passages},
     )
 
 
@@ -117,6 +117,8 @@ def _mention(cols: list[str], text: str, index: int, path: Path, number: int, re
         return None
     ids = tuple(c for c in cols[5].replace(",", "|").split("|") if c and c != NO_CONCEPT)
     attributes = {"components": cols[6]} if len(cols) == 7 else {}
+    if cols[5] not in ("|".join(ids), NO_CONCEPT):
+        attributes["raw_ids"] = cols[5]  # e.g. "D002544|-1": keeps components aligned with ids
     return Entity(id=f"M{index + 1}", type=cols[4], spans=((s, e),), text=cols[3], concept_ids=ids, attributes=attributes)
 
 
@@ -155,6 +157,9 @@ def _format(document: Document) -> str:
                 "cannot hold; write jsonl, brat or bioc instead"
             )
         ids = "|".join(entity.concept_ids) or NO_CONCEPT
+        raw_ids = str(entity.attributes.get("raw_ids", ""))
+        if raw_ids and tuple(c for c in raw_ids.split("|") if c != NO_CONCEPT) == entity.concept_ids:
+            ids = raw_ids
         row = [document.id, str(entity.start), str(entity.end), entity.text, entity.type, ids]
         if "components" in entity.attributes:
             row.append(str(entity.attributes["components"]))

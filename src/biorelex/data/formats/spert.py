@@ -101,5 +101,5 @@ def _document(record: Any, index: int, path: Path, symmetric: set[str]) -> Docum
         entities=tuple(entities),
         relations=tuple(relations),
         sentences=((0, len(text)),),
-        metadata={"source": path.stem, **({"orig_id": record["orig_id"]} if "orig_id" in record else {})},
+        metadata={"source": "spert", **({"orig_id": record["orig_id"]} if "orig_id" in record else {})},
     )
