@@ -21,12 +21,12 @@ run: install
 	$(BIN)/python benchmarks/corpus_stats.py --data-dir $(DATA) --out benchmarks/corpus_stats.json
 
 test: install
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 lint: install
-	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
-	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info

@@ -22,14 +22,18 @@ def provenance(command: str) -> dict[str, Any]:
             ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True, cwd=BENCH_DIR
         ).stdout.strip()
         dirty = bool(
-            subprocess.run(["git", "status", "--porcelain", "src"], capture_output=True, text=True, cwd=BENCH_DIR).stdout.strip()
+            subprocess.run(
+                ["git", "status", "--porcelain", "src"], capture_output=True, text=True, cwd=BENCH_DIR
+            ).stdout.strip()
         )
     except (OSError, subprocess.CalledProcessError):
         commit, dirty = "unknown", False
     return {
         "command": command,
         "commit": commit + ("+dirty" if dirty else ""),
-        "machine": f"{platform.machine()} {platform.processor() or ''} {os.cpu_count()} cores, Python {platform.python_version()}".replace("  ", " "),
+        "machine": f"{platform.machine()} {platform.processor() or ''} {os.cpu_count()} cores, Python {platform.python_version()}".replace(
+            "  ", " "
+        ),
         "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
 

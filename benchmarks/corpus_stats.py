@@ -57,7 +57,13 @@ def main() -> None:
     write_json(Path(args.out), output)
     for split, row in comparison.items():
         update_summary(f"corpus.chemprot.candidates.{split}", row["biorelex"])
-        logger.info("ChemProt %s candidates: %d (BLURB %d, %+d)", split, row["biorelex"], row["blurb"], row["difference"])
+        logger.info(
+            "ChemProt %s candidates: %d (BLURB %d, %+d)",
+            split,
+            row["biorelex"],
+            row["blurb"],
+            row["difference"],
+        )
 
 
 if __name__ == "__main__":

@@ -46,7 +46,10 @@ def test_discontinuous_text_is_fragments_joined_by_space() -> None:
         (lambda: Document("d", TEXT, (entity(text="aspirin"),)), "does not match"),
         (lambda: Document("d", TEXT, (entity(), entity())), "duplicate entity id"),
         (lambda: Document("d", TEXT, (entity(),), (Relation("r", "X", "e1", "e9"),)), "names no entity"),
-        (lambda: Document("d", TEXT, (entity(),), (Relation("r", "X", "D1", "e1", level="concept"),)), "names no concept"),
+        (
+            lambda: Document("d", TEXT, (entity(),), (Relation("r", "X", "D1", "e1", level="concept"),)),
+            "names no concept",
+        ),
         (lambda: Document("d", TEXT, (), (), ((5, 3),)), "sentence span"),
         (lambda: Document("", TEXT), "empty id"),
         (lambda: entity(spans=((5, 5),)), "empty or negative span"),

@@ -27,7 +27,9 @@ WRITE_SUFFIXES = {".jsonl": "jsonl", ".xml": "bioc-xml", ".json": "bioc-json", "
 
 
 @app.callback()
-def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log debug messages.")] = False) -> None:
+def main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log debug messages.")] = False,
+) -> None:
     """Set up logging for every command."""
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
@@ -41,16 +43,19 @@ def _fail(error: Exception) -> None:
     raise typer.Exit(code=2)
 
 
-def _candidate_config(preset: str | None, pairs: list[str] | None, directed: bool | None, scope: str, splitter: str) -> Any:
+def _candidate_config(
+    preset: str | None, pairs: list[str] | None, directed: bool | None, scope: str, splitter: str
+) -> Any:
     import dataclasses
 
     from biorelex.data.candidates import PRESETS, CandidateConfig
 
     base = PRESETS[preset] if preset else CandidateConfig()
-    type_pairs = tuple(tuple(p.split(":", 1)) for p in pairs) if pairs else base.type_pairs
-    for pair in type_pairs:
-        if len(pair) != 2:
-            raise BiorelexError(f"--pairs takes HEAD:TAIL type patterns, got {':'.join(pair)!r}")
+    type_pairs = base.type_pairs
+    if pairs:
+        if any(p.count(":") != 1 for p in pairs):
+            raise BiorelexError(f"--pairs takes HEAD:TAIL type patterns, got {pairs!r}")
+        type_pairs = tuple((head, tail) for head, tail in (p.split(":") for p in pairs))
     return dataclasses.replace(
         base,
         type_pairs=type_pairs,
@@ -63,14 +68,26 @@ def _candidate_config(preset: str | None, pairs: list[str] | None, directed: boo
 @app.command()
 def stats(
     path: Annotated[Optional[Path], typer.Argument(help="A corpus file or folder.")] = None,
-    format: Annotated[Optional[str], typer.Option("--format", "-f", help="Input format (detected if omitted).")] = None,
-    corpus: Annotated[Optional[str], typer.Option(help="A catalogued corpus (e.g. chemprot), every split.")] = None,
-    data_dir: Annotated[Optional[Path], typer.Option(help="Corpus root for --corpus (default ../shared/data).")] = None,
+    format: Annotated[
+        Optional[str], typer.Option("--format", "-f", help="Input format (detected if omitted).")
+    ] = None,
+    corpus: Annotated[
+        Optional[str], typer.Option(help="A catalogued corpus (e.g. chemprot), every split.")
+    ] = None,
+    data_dir: Annotated[
+        Optional[Path], typer.Option(help="Corpus root for --corpus (default ../shared/data).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     lenient: Annotated[bool, typer.Option(help="Skip bad records (each one reported).")] = False,
-    preset: Annotated[Optional[str], typer.Option(help="Candidate preset: chemprot, ddi, bc5cdr, ade.")] = None,
-    pairs: Annotated[Optional[list[str]], typer.Option(help="Candidate type pair HEAD:TAIL (fnmatch), repeatable.")] = None,
-    directed: Annotated[Optional[bool], typer.Option("--directed/--undirected", help="Ordered candidate pairs.")] = None,
+    preset: Annotated[
+        Optional[str], typer.Option(help="Candidate preset: chemprot, ddi, bc5cdr, ade.")
+    ] = None,
+    pairs: Annotated[
+        Optional[list[str]], typer.Option(help="Candidate type pair HEAD:TAIL (fnmatch), repeatable.")
+    ] = None,
+    directed: Annotated[
+        Optional[bool], typer.Option("--directed/--undirected", help="Ordered candidate pairs.")
+    ] = None,
     scope: Annotated[str, typer.Option(help="Candidate scope: sentence or document.")] = "sentence",
     splitter: Annotated[str, typer.Option(help="Sentence splitter: pysbd, nupunkt, syntok.")] = "pysbd",
 ) -> None:
@@ -88,7 +105,11 @@ def stats(
         if corpus is not None:
             spec = get_corpus(corpus)
             root = resolve_data_dir(data_dir)
-            config = _candidate_config(preset or spec.candidates, pairs, directed, scope, splitter) if (preset or spec.candidates or pairs) else None
+            config = (
+                _candidate_config(preset or spec.candidates, pairs, directed, scope, splitter)
+                if (preset or spec.candidates or pairs)
+                else None
+            )
             for split in spec.splits:
                 report = ReadReport(lenient=lenient or spec.lenient)
                 docs = formats.read(root / split.path, split.format, report=report)
@@ -101,8 +122,14 @@ def stats(
             assert path is not None
             report = ReadReport(lenient=lenient)
             name = format or formats.detect_format(path)
-            config = _candidate_config(preset, pairs, directed, scope, splitter) if (preset or pairs) else None
-            output = {"path": str(path), "format": name, **corpus_stats(formats.read(path, name, report=report), config)}
+            config = (
+                _candidate_config(preset, pairs, directed, scope, splitter) if (preset or pairs) else None
+            )
+            output = {
+                "path": str(path),
+                "format": name,
+                **corpus_stats(formats.read(path, name, report=report), config),
+            }
             output["read_report"] = _report_json(report)
     except BiorelexError as exc:
         _fail(exc)
@@ -128,7 +155,9 @@ def _print_stats(output: dict[str, Any]) -> None:
         for key in ("documents", "sentences", "entities", "discontinuous_entities", "relations"):
             table.add_row(key, str(block[key]))
         table.add_row("entities by type", ", ".join(f"{k}={v}" for k, v in block["entities_by_type"].items()))
-        table.add_row("relations by type", ", ".join(f"{k}={v}" for k, v in block["relations_by_type"].items()))
+        table.add_row(
+            "relations by type", ", ".join(f"{k}={v}" for k, v in block["relations_by_type"].items())
+        )
         if "candidates" in block:
             cand = block["candidates"]
             table.add_row("candidate pairs", str(cand["pairs"]))
@@ -136,7 +165,11 @@ def _print_stats(output: dict[str, Any]) -> None:
             table.add_row("relations outside candidates", str(cand["mention_relations_outside_candidates"]))
         report = block.get("read_report", {})
         if report.get("skipped") or report.get("warnings"):
-            table.add_row("read report", f"{len(report['skipped'])} skipped; " + ", ".join(f"{k}: {v}" for k, v in report["warnings"].items()))
+            table.add_row(
+                "read report",
+                f"{len(report['skipped'])} skipped; "
+                + ", ".join(f"{k}: {v}" for k, v in report["warnings"].items()),
+            )
         console.print(table)
 
 
@@ -144,8 +177,12 @@ def _print_stats(output: dict[str, Any]) -> None:
 def convert(
     source: Annotated[Path, typer.Argument(help="Input file or folder.")],
     target: Annotated[Path, typer.Argument(help="Output file (or folder for brat).")],
-    from_format: Annotated[Optional[str], typer.Option("--from", help="Input format (detected if omitted).")] = None,
-    to_format: Annotated[Optional[str], typer.Option("--to", help="Output format (from the suffix if omitted).")] = None,
+    from_format: Annotated[
+        Optional[str], typer.Option("--from", help="Input format (detected if omitted).")
+    ] = None,
+    to_format: Annotated[
+        Optional[str], typer.Option("--to", help="Output format (from the suffix if omitted).")
+    ] = None,
     lenient: Annotated[bool, typer.Option(help="Skip bad input records (each one reported).")] = False,
 ) -> None:
     """Convert a corpus between formats (writes jsonl, brat, bioc-xml, bioc-json, pubtator)."""

@@ -124,9 +124,7 @@ class Relation:
         if not self.type:
             raise DocumentError(None, f"relation {self.id!r} has an empty type")
         if self.level not in RELATION_LEVELS:
-            raise DocumentError(
-                None, f"relation {self.id!r}: level must be one of {RELATION_LEVELS}"
-            )
+            raise DocumentError(None, f"relation {self.id!r}: level must be one of {RELATION_LEVELS}")
         if self.score is not None and not 0.0 <= self.score <= 1.0:
             raise DocumentError(None, f"relation {self.id!r}: score {self.score} not in [0, 1]")
 
@@ -179,8 +177,7 @@ class Document:
             if entity.end > n:
                 raise DocumentError(
                     self.id,
-                    f"entity {entity.id!r} span {entity.spans} is out of range "
-                    f"(text has {n} characters)",
+                    f"entity {entity.id!r} span {entity.spans} is out of range (text has {n} characters)",
                 )
             covered = span_text(self.text, entity.spans)
             if covered != entity.text:

@@ -108,7 +108,9 @@ def _label(
     return sorted({r.type for r in found})[0] if len({r.type for r in found}) > 1 else found[0].type
 
 
-def generate_candidates(document: Document, config: CandidateConfig = CandidateConfig()) -> Iterator[Candidate]:
+def generate_candidates(
+    document: Document, config: CandidateConfig = CandidateConfig()
+) -> Iterator[Candidate]:
     """Candidate pairs of one document, in text order."""
     by_pair, concept_level = _label_index(document)
     if config.scope == "document":
@@ -130,4 +132,3 @@ def generate_candidates(document: Document, config: CandidateConfig = CandidateC
                     continue
                 label = _label(*pair, config.directed, by_pair, concept_level)
                 yield Candidate(document, pair[0], pair[1], (scope_start, scope_end), label)
-

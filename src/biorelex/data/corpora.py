@@ -90,7 +90,10 @@ CORPORA: dict[str, Corpus] = {
         Corpus(
             "conll04",
             "CoNLL04, SpERT JSON",
-            tuple(Split(s, f"conll04/spert/conll04_{s}.json", "spert") for s in ("train", "dev", "test", "train_dev")),
+            tuple(
+                Split(s, f"conll04/spert/conll04_{s}.json", "spert")
+                for s in ("train", "dev", "test", "train_dev")
+            ),
         ),
         Corpus(
             "bc5cdr",

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from functools import lru_cache
+from functools import cache
 
 from biorelex.document import Document, Span
 from biorelex.errors import ConfigError
@@ -54,7 +54,7 @@ def _syntok() -> Callable[[str], list[Span]]:
     return split
 
 
-@lru_cache(maxsize=None)
+@cache
 def get_splitter(name: str) -> Callable[[str], list[Span]]:
     """The raw splitter function called ``name`` (spans may include surrounding spaces)."""
     factories = {"pysbd": _pysbd, "nupunkt": _nupunkt, "syntok": _syntok}

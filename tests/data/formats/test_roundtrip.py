@@ -30,7 +30,13 @@ CROSS_FORMAT = [
     ("spert.json", "spert", ["jsonl", "bioc-json"]),
     ("blurb_ddi.jsonl", "blurb", ["jsonl", "bioc-json"]),
 ]
-SUFFIX = {"jsonl": "out.jsonl", "brat": "brat_out", "bioc-xml": "out.xml", "bioc-json": "out.json", "pubtator": "out.pubtator"}
+SUFFIX = {
+    "jsonl": "out.jsonl",
+    "brat": "brat_out",
+    "bioc-xml": "out.xml",
+    "bioc-json": "out.json",
+    "pubtator": "out.pubtator",
+}
 
 
 @pytest.mark.parametrize(("fixture", "name"), SAME_FORMAT)
@@ -46,7 +52,8 @@ def test_round_trip(fixtures: Path, tmp_path: Path, fixture: str, name: str) -> 
 def _annotations(doc, brat: bool = False):
     """What every writable format holds; BRAT has no relation score or direction flag."""
     relations = sorted(
-        (r.type, r.head, r.tail, None if brat else r.score, r.level, r.symmetric and not brat) for r in doc.relations
+        (r.type, r.head, r.tail, None if brat else r.score, r.level, r.symmetric and not brat)
+        for r in doc.relations
     )
     entities = sorted((e.id, e.type, e.spans, e.text, e.concept_ids) for e in doc.entities)
     return (doc.id, doc.text, entities, relations)
@@ -69,7 +76,9 @@ def test_conversion_keeps_annotations(
 
 
 def test_jsonl_is_lossless(fixtures: Path, tmp_path: Path) -> None:
-    docs = list(itertools.chain(formats.read(fixtures / "sample.jsonl"), formats.read(fixtures / "ddi/sample.xml")))
+    docs = list(
+        itertools.chain(formats.read(fixtures / "sample.jsonl"), formats.read(fixtures / "ddi/sample.xml"))
+    )
     formats.write(docs, tmp_path / "all.jsonl", "jsonl")
     assert list(formats.read(tmp_path / "all.jsonl")) == docs
 

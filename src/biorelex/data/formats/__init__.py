@@ -42,7 +42,9 @@ FORMATS: dict[str, Format] = {
         Format("brat", "BRAT standoff (.txt + .ann, file or folder)", brat.read, brat.write),
         Format("bioc-xml", "BioC XML collection", bioc.read_xml, bioc.write_xml),
         Format("bioc-json", "BioC JSON collection", bioc.read_json, bioc.write_json),
-        Format("pubtator", "PubTator (title/abstract/mentions/relations blocks)", pubtator.read, pubtator.write),
+        Format(
+            "pubtator", "PubTator (title/abstract/mentions/relations blocks)", pubtator.read, pubtator.write
+        ),
     )
 }
 
@@ -55,7 +57,9 @@ def get_format(name: str) -> Format:
         raise FormatError(f"unknown format {name!r}; known formats: {', '.join(FORMATS)}") from None
 
 
-def read(path: str | Path, format: str | None = None, *, lenient: bool = False, report: ReadReport | None = None) -> Iterator[Document]:
+def read(
+    path: str | Path, format: str | None = None, *, lenient: bool = False, report: ReadReport | None = None
+) -> Iterator[Document]:
     """Read Documents from ``path`` in ``format`` (detected when ``None``)."""
     path = Path(path)
     if not path.exists():
@@ -88,7 +92,11 @@ def detect_format(path: str | Path) -> str:
             return "ddi"
         raise FormatError("cannot tell the format of this folder; pass --format", path)
     name = path.name
-    if name.endswith((".ann", ".txt")) and path.with_suffix(".ann").exists() and path.with_suffix(".txt").exists():
+    if (
+        name.endswith((".ann", ".txt"))
+        and path.with_suffix(".ann").exists()
+        and path.with_suffix(".txt").exists()
+    ):
         return "brat"
     if name == "DRUG-AE.rel":
         return "ade"

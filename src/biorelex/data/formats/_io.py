@@ -23,7 +23,7 @@ def open_binary(path: Path) -> IO[bytes]:
     if path.is_dir():
         raise FormatError("expected a file, got a directory", path)
     if path.suffix == ".gz":
-        return gzip.open(path, "rb")
+        return gzip.open(path, "rb")  # type: ignore[return-value]
     return path.open("rb")
 
 
@@ -86,11 +86,14 @@ def make_document(
 
 
 def guarded(
-    report: ReadReport, path: Path, line: int | None, element: str | None, build: Callable[[], T]
+    report: ReadReport, path: Path, line: int | None, element: str | None, build: Callable[..., T], *args: Any
 ) -> T | None:
-    """Run ``build``; a DocumentError or ValueError becomes a located FormatError."""
+    """Run ``build(*args)``; a DocumentError or ValueError becomes a located FormatError.
+
+    Returns ``None`` when the record was skipped in lenient mode.
+    """
     try:
-        return build()
+        return build(*args)
     except FormatError as exc:
         report.fail(exc)
     except (DocumentError, ValueError, KeyError, TypeError) as exc:

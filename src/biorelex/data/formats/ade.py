@@ -19,10 +19,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from biorelex.data.formats._io import iter_lines, make_document, parse_int
-from biorelex.document import Entity, Relation
+from biorelex.document import Document, Entity, Relation
 from biorelex.errors import FormatError, ReadReport
-
-from biorelex.document import Document
 
 RELATION_TYPE = "Adverse-Effect"
 Mention = tuple[str, str, int, int]  # (type, text, document begin, document end)
@@ -43,7 +41,9 @@ def _base_offset(sentence: str, mentions: list[Mention]) -> int | None:
     return min(candidates) if candidates else None
 
 
-def _read_rel(path: Path, report: ReadReport, kind: str) -> dict[tuple[str, str], list[tuple[int, Mention, Mention]]]:
+def _read_rel(
+    path: Path, report: ReadReport, kind: str
+) -> dict[tuple[str, str], list[tuple[int, Mention, Mention]]]:
     groups: dict[tuple[str, str], list[tuple[int, Mention, Mention]]] = {}
     for number, line in iter_lines(path):
         if not line.strip():
@@ -54,8 +54,18 @@ def _read_rel(path: Path, report: ReadReport, kind: str) -> dict[tuple[str, str]
             continue
         pmid, sentence, arg_text, arg_begin, arg_end, drug, drug_begin, drug_end = cols
         try:
-            arg = (kind, arg_text, parse_int(arg_begin, "begin", path, number), parse_int(arg_end, "end", path, number))
-            drug_mention = ("Drug", drug, parse_int(drug_begin, "begin", path, number), parse_int(drug_end, "end", path, number))
+            arg = (
+                kind,
+                arg_text,
+                parse_int(arg_begin, "begin", path, number),
+                parse_int(arg_end, "end", path, number),
+            )
+            drug_mention = (
+                "Drug",
+                drug,
+                parse_int(drug_begin, "begin", path, number),
+                parse_int(drug_end, "end", path, number),
+            )
         except FormatError as exc:
             report.fail(exc)
             continue
@@ -111,7 +121,12 @@ def read(path: str | Path, *, report: ReadReport | None = None, dose: bool = Fal
         pmid, _, sentence = parts
         doc_id = _next_id(pmid, counters)
         document = make_document(
-            report, neg_path, number, id=doc_id, text=sentence, sentences=((0, len(sentence)),),
+            report,
+            neg_path,
+            number,
+            id=doc_id,
+            text=sentence,
+            sentences=((0, len(sentence)),),
             metadata={"source": "ade", "pmid": pmid, "negative": True},
         )
         if document is not None:
@@ -167,7 +182,13 @@ def _sentence_document(
         seen_relations.add((rel_type, head, tail))
         relations.append(Relation(id=f"R{len(relations) + 1}", type=rel_type, head=head, tail=tail))
     return make_document(
-        report, path, first_line, id=_next_id(pmid, counters), text=sentence, entities=entities,
-        relations=relations, sentences=((0, len(sentence)),),
+        report,
+        path,
+        first_line,
+        id=_next_id(pmid, counters),
+        text=sentence,
+        entities=entities,
+        relations=relations,
+        sentences=((0, len(sentence)),),
         metadata={"source": "ade", "pmid": pmid, "document_offset": base},
     )

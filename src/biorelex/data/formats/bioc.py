@@ -56,7 +56,7 @@ def read_json(path: str | Path, *, report: ReadReport | None = None) -> Iterator
 
 
 def _checked(data: Any, path: Path, element: str, report: ReadReport, seen: set[str]) -> Iterator[Document]:
-    document = guarded(report, path, None, element, lambda: _document(data, path, element, report))
+    document = guarded(report, path, None, element, _document, data, path, element, report)
     if document is None:
         return
     if document.id in seen:
@@ -75,7 +75,9 @@ def _xml_document(element: Any) -> dict[str, Any]:
             "id": node.get("id"),
             "infons": infons(node),
             "text": node.findtext("text", default=""),
-            "locations": [{"offset": loc.get("offset"), "length": loc.get("length")} for loc in node.findall("location")],
+            "locations": [
+                {"offset": loc.get("offset"), "length": loc.get("length")} for loc in node.findall("location")
+            ],
         }
 
     def relation(node: Any) -> dict[str, Any]:
@@ -118,7 +120,11 @@ def _document(data: Any, path: Path, element: str, report: ReadReport) -> Docume
         where = f"document {doc_id} passage[{p_index}]"
         offset = _int(passage.get("offset"), "passage offset", path, where)
         if offset < len(text):
-            raise FormatError(f"passage offset {offset} overlaps the previous passage (ends at {len(text)})", path, element=where)
+            raise FormatError(
+                f"passage offset {offset} overlaps the previous passage (ends at {len(text)})",
+                path,
+                element=where,
+            )
         text += " " * (offset - len(text)) + (passage.get("text") or "")
         passages.append([passage.get("infons", {}).get("type", ""), offset, len(text)])
         annotations += [(where, a) for a in passage.get("annotations") or []]
@@ -129,11 +135,16 @@ def _document(data: Any, path: Path, element: str, report: ReadReport) -> Docume
             entities.append(_entity(annotation, text, path, where, report))
         except FormatError as exc:
             report.fail(exc)
-    relations = [_relation(r, i, entities, path, f"document {doc_id} relation[{i}]") for i, r in enumerate(relations_data)]
+    relations = [
+        _relation(r, i, entities, path, f"document {doc_id} relation[{i}]")
+        for i, r in enumerate(relations_data)
+    ]
     metadata: dict[str, Any] = {"source": "bioc", "passages": passages}
     if data.get("infons"):
         metadata["infons"] = dict(data["infons"])
-    return Document(id=doc_id, text=text, entities=tuple(entities), relations=tuple(relations), metadata=metadata)
+    return Document(
+        id=doc_id, text=text, entities=tuple(entities), relations=tuple(relations), metadata=metadata
+    )
 
 
 def _entity(data: dict[str, Any], text: str, path: Path, where: str, report: ReadReport) -> Entity:
@@ -144,7 +155,11 @@ def _entity(data: dict[str, Any], text: str, path: Path, where: str, report: Rea
         start = _int(loc.get("offset"), "location offset", path, where)
         length = _int(loc.get("length"), "location length", path, where)
         if length <= 0 or start + length > len(text):
-            raise FormatError(f"location ({start}, +{length}) is out of range (text has {len(text)} characters)", path, element=where)
+            raise FormatError(
+                f"location ({start}, +{length}) is out of range (text has {len(text)} characters)",
+                path,
+                element=where,
+            )
         spans.append((start, start + length))
     if not spans:
         raise FormatError("annotation has no location", path, element=where)
@@ -167,7 +182,14 @@ def _entity(data: dict[str, Any], text: str, path: Path, where: str, report: Rea
             raw = infons.pop(key)
             concept_ids = tuple(c for c in raw.replace(",", "|").split("|") if c and c != NO_CONCEPT)
             break
-    return Entity(id=str(data.get("id")), type=entity_type, spans=tuple(spans), text=covered, concept_ids=concept_ids, attributes=infons)
+    return Entity(
+        id=str(data.get("id")),
+        type=entity_type,
+        spans=tuple(spans),
+        text=covered,
+        concept_ids=concept_ids,
+        attributes=infons,
+    )
 
 
 def _relation(data: dict[str, Any], index: int, entities: list[Entity], path: Path, where: str) -> Relation:
@@ -205,17 +227,34 @@ def _passages(document: Document) -> list[tuple[str, int, int]]:
 
 def document_to_bioc(document: Document) -> dict[str, Any]:
     """A BioC JSON document (dict) for a Document; annotations go to the passage holding them."""
-    passages = []
+    passages: list[dict[str, Any]] = []
     concept_types = {c: e.type for e in document.entities for c in e.concept_ids}
     for p_type, start, end in _passages(document):
-        passages.append({"offset": start, "infons": {"type": p_type}, "text": document.text[start:end], "annotations": [], "relations": []})
+        passages.append(
+            {
+                "offset": start,
+                "infons": {"type": p_type},
+                "text": document.text[start:end],
+                "annotations": [],
+                "relations": [],
+            }
+        )
     for entity in document.entities:
         infons = {"type": entity.type, **{k: str(v) for k, v in entity.attributes.items()}}
         if entity.concept_ids:
             infons["identifier"] = "|".join(entity.concept_ids)
-        target = next((p for p in passages if p["offset"] <= entity.start and entity.end <= p["offset"] + len(p["text"])), None)
+        target = next(
+            (
+                p
+                for p in passages
+                if p["offset"] <= entity.start and entity.end <= p["offset"] + len(p["text"])
+            ),
+            None,
+        )
         if target is None:
-            raise FormatError(f"document {document.id!r}: entity {entity.id!r} crosses a passage boundary; BioC cannot hold it")
+            raise FormatError(
+                f"document {document.id!r}: entity {entity.id!r} crosses a passage boundary; BioC cannot hold it"
+            )
         target["annotations"].append(
             {
                 "id": entity.id,
@@ -239,7 +278,10 @@ def document_to_bioc(document: Document) -> dict[str, Any]:
                 head_key, tail_key = "Arg1", "Arg2"
             infons[head_key], infons[tail_key] = relation.head, relation.tail
         else:
-            item["nodes"] = [{"refid": relation.head, "role": "Arg1"}, {"refid": relation.tail, "role": "Arg2"}]
+            item["nodes"] = [
+                {"refid": relation.head, "role": "Arg1"},
+                {"refid": relation.tail, "role": "Arg2"},
+            ]
         relations.append(item)
     infons = document.metadata.get("infons") or {}
     return {"id": document.id, "infons": dict(infons), "passages": passages, "relations": relations}

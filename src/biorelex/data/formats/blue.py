@@ -52,9 +52,7 @@ def read(path: str | Path, *, report: ReadReport | None = None) -> Iterator[Docu
         masks = list(MASK.finditer(sentence))
         if len(masks) != 2:
             report.fail(
-                FormatError(
-                    f"expected exactly 2 entity masks like @GENE$, found {len(masks)}", path, number
-                )
+                FormatError(f"expected exactly 2 entity masks like @GENE$, found {len(masks)}", path, number)
             )
             continue
         entities = tuple(

@@ -37,7 +37,7 @@ def read(path: str | Path, *, report: ReadReport | None = None) -> Iterator[Docu
         except json.JSONDecodeError as exc:
             report.fail(FormatError(f"invalid JSON: {exc.msg} (column {exc.colno})", path, number))
             continue
-        document = guarded(report, path, number, None, lambda: _document(record, path, number, split))
+        document = guarded(report, path, number, None, _document, record, path, number, split)
         if document is None:
             continue
         if document.id in seen:
@@ -84,7 +84,9 @@ def _argument(value: Any, key: str, sentence: str, path: Path, number: int) -> E
                 number,
             )
         attributes["source_text"] = value["text"]
-    return Entity(id=str(value["id"]), type=str(value["type"]), spans=spans, text=covered, attributes=attributes)
+    return Entity(
+        id=str(value["id"]), type=str(value["type"]), spans=spans, text=covered, attributes=attributes
+    )
 
 
 def _document(record: Any, path: Path, number: int, split: str | None) -> Document:

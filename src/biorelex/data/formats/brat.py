@@ -94,7 +94,9 @@ def _read_pair(ann: Path, report: ReadReport) -> Document | None:
             continue
         missing = next((a for a in (head, tail) if a not in entities), None)
         if missing is not None:
-            report.fail(FormatError(f"relation argument {missing!r} is not a text-bound annotation", ann, number))
+            report.fail(
+                FormatError(f"relation argument {missing!r} is not a text-bound annotation", ann, number)
+            )
             continue
         relations.append(Relation(id=rel_id, type=rel_type, head=head, tail=tail))
     for target, ids in concepts.items():
@@ -102,16 +104,26 @@ def _read_pair(ann: Path, report: ReadReport) -> Document | None:
             report.fail(FormatError(f"normalisation of unknown annotation {target!r}", ann))
             continue
         entity = entities[target]
-        entities[target] = Entity(entity.id, entity.type, entity.spans, entity.text, tuple(ids), entity.attributes)
+        entities[target] = Entity(
+            entity.id, entity.type, entity.spans, entity.text, tuple(ids), entity.attributes
+        )
     return make_document(
-        report, ann, None, id=ann.stem, text=text, entities=tuple(entities.values()), relations=relations,
+        report,
+        ann,
+        None,
+        id=ann.stem,
+        text=text,
+        entities=tuple(entities.values()),
+        relations=relations,
         metadata={"source": "brat"},
     )
 
 
 def _entity(cols: list[str], text: str, ann: Path, number: int, report: ReadReport) -> Entity | None:
     if len(cols) != 3:
-        report.fail(FormatError(f"text-bound annotation needs 3 tab-separated fields, got {len(cols)}", ann, number))
+        report.fail(
+            FormatError(f"text-bound annotation needs 3 tab-separated fields, got {len(cols)}", ann, number)
+        )
         return None
     type_and_spans = cols[1].split(" ", 1)
     if len(type_and_spans) != 2:
@@ -126,11 +138,21 @@ def _entity(cols: list[str], text: str, ann: Path, number: int, report: ReadRepo
         spans.append((int(bounds[0]), int(bounds[1])))
     spans.sort()
     if spans[-1][1] > len(text) or any(e <= s for s, e in spans):
-        report.fail(FormatError(f"span {type_and_spans[1]!r} is out of range (text has {len(text)} characters)", ann, number))
+        report.fail(
+            FormatError(
+                f"span {type_and_spans[1]!r} is out of range (text has {len(text)} characters)", ann, number
+            )
+        )
         return None
     covered = span_text(text, spans)
     if covered != cols[2]:
-        report.fail(FormatError(f"annotation text {cols[2]!r} does not match the text at its offsets: {covered!r}", ann, number))
+        report.fail(
+            FormatError(
+                f"annotation text {cols[2]!r} does not match the text at its offsets: {covered!r}",
+                ann,
+                number,
+            )
+        )
         return None
     try:
         return Entity(id=cols[0], type=type_and_spans[0], spans=tuple(spans), text=covered)
@@ -146,7 +168,9 @@ def write(documents: Iterable[Document], path: str | Path) -> int:
     count = 0
     for document in documents:
         name = document.id.replace("/", "_")
-        entity_ids = {e.id: (e.id if _is_brat_id(e.id, "T") else f"T{i + 1}") for i, e in enumerate(document.entities)}
+        entity_ids = {
+            e.id: (e.id if _is_brat_id(e.id, "T") else f"T{i + 1}") for i, e in enumerate(document.entities)
+        }
         lines, normalisations = [], 0
         for e in document.entities:
             spans = ";".join(f"{s} {t}" for s, t in e.spans)

@@ -102,9 +102,7 @@ def _read_relations(
         cols = line.split("\t")
         if len(cols) < 4 or not cols[-1].startswith("Arg2:") or not cols[-2].startswith("Arg1:"):
             report.fail(
-                FormatError(
-                    "expected 'pmid TAB CPR:n TAB Y|N TAB name TAB Arg1:T TAB Arg2:T'", path, number
-                )
+                FormatError("expected 'pmid TAB CPR:n TAB Y|N TAB name TAB Arg1:T TAB Arg2:T'", path, number)
             )
             continue
         pmid, group = cols[0], cols[1]
@@ -167,7 +165,7 @@ def _read_split(abstracts: Path, report: ReadReport, all_groups: bool) -> Iterat
         if len(entity_ids) != len(doc_entities):
             report.fail(FormatError(f"duplicate entity ids in document {pmid}", entities_path))
             continue
-        doc_relations = []
+        doc_relations: list[Relation] = []
         for rel_line, group, head, tail in relations.pop(pmid, []):
             missing = [arg for arg in (head, tail) if arg not in entity_ids]
             if missing:
@@ -179,9 +177,7 @@ def _read_split(abstracts: Path, report: ReadReport, all_groups: bool) -> Iterat
                     )
                 )
                 continue
-            doc_relations.append(
-                Relation(id=f"R{len(doc_relations) + 1}", type=group, head=head, tail=tail)
-            )
+            doc_relations.append(Relation(id=f"R{len(doc_relations) + 1}", type=group, head=head, tail=tail))
         document = make_document(
             report,
             abstracts,
@@ -200,10 +196,6 @@ def _read_split(abstracts: Path, report: ReadReport, all_groups: bool) -> Iterat
         if document is not None:
             yield document
     for pmid, rows in entities.items():
-        report.fail(
-            FormatError(f"entities of unknown document {pmid!r}", entities_path, rows[0][0])
-        )
+        report.fail(FormatError(f"entities of unknown document {pmid!r}", entities_path, rows[0][0]))
     for pmid, rel_rows in relations.items():
-        report.fail(
-            FormatError(f"relations of unknown document {pmid!r}", relations_path, rel_rows[0][0])
-        )
+        report.fail(FormatError(f"relations of unknown document {pmid!r}", relations_path, rel_rows[0][0]))

@@ -135,12 +135,16 @@ def _document(element: Any, path: Path, report: ReadReport) -> Document | None:
             e1, e2 = pair.get("e1", ""), pair.get("e2", "")
             label = pair.get("ddi", "").lower()
             if label not in ("true", "false"):
-                report.fail(FormatError(f"ddi must be 'true' or 'false', got {label!r}", path, element=pair_id))
+                report.fail(
+                    FormatError(f"ddi must be 'true' or 'false', got {label!r}", path, element=pair_id)
+                )
                 continue
             if e1 not in sentence_entities or e2 not in sentence_entities:
                 missing = e1 if e1 not in sentence_entities else e2
                 report.fail(
-                    FormatError(f"pair names entity {missing!r}, which this sentence lacks", path, element=pair_id)
+                    FormatError(
+                        f"pair names entity {missing!r}, which this sentence lacks", path, element=pair_id
+                    )
                 )
                 continue
             if label == "true":
@@ -163,4 +167,3 @@ def _document(element: Any, path: Path, report: ReadReport) -> Document | None:
             "collection": "MedLine" if "MedLine" in doc_id else "DrugBank",
         },
     )
-

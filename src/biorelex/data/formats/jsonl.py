@@ -21,7 +21,12 @@ def document_to_dict(document: Document) -> dict[str, Any]:
     """A JSON-ready dict of a Document (the inverse of :func:`document_from_dict`)."""
     entities = []
     for e in document.entities:
-        item: dict[str, Any] = {"id": e.id, "type": e.type, "spans": [list(s) for s in e.spans], "text": e.text}
+        item: dict[str, Any] = {
+            "id": e.id,
+            "type": e.type,
+            "spans": [list(s) for s in e.spans],
+            "text": e.text,
+        }
         if e.concept_ids:
             item["concept_ids"] = list(e.concept_ids)
         if e.attributes:
@@ -37,7 +42,12 @@ def document_to_dict(document: Document) -> dict[str, Any]:
         if r.level != "mention":
             rel["level"] = r.level
         relations.append(rel)
-    out: dict[str, Any] = {"id": document.id, "text": document.text, "entities": entities, "relations": relations}
+    out: dict[str, Any] = {
+        "id": document.id,
+        "text": document.text,
+        "entities": entities,
+        "relations": relations,
+    }
     if document.sentences:
         out["sentences"] = [list(s) for s in document.sentences]
     if document.metadata:
@@ -113,7 +123,7 @@ def read(path: str | Path, *, report: ReadReport | None = None) -> Iterator[Docu
         except json.JSONDecodeError as exc:
             report.fail(FormatError(f"invalid JSON: {exc.msg} (column {exc.colno})", path, number))
             continue
-        document = guarded(report, path, number, None, lambda: document_from_dict(data))
+        document = guarded(report, path, number, None, document_from_dict, data)
         if document is None:
             continue
         if document.id in seen:

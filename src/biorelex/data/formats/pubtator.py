@@ -60,7 +60,9 @@ def _block(block: list[tuple[int, str]], path: Path, report: ReadReport) -> Docu
         if "\t" not in line and line.count("|") >= 2:
             doc_id, kind, content = line.split("|", 2)
             if kind not in ("t", "a"):
-                report.fail(FormatError(f"expected '{doc_id}|t|' or '{doc_id}|a|', got kind {kind!r}", path, number))
+                report.fail(
+                    FormatError(f"expected '{doc_id}|t|' or '{doc_id}|a|', got kind {kind!r}", path, number)
+                )
                 return None
             if pmid is not None and doc_id != pmid:
                 report.fail(FormatError(f"document id {doc_id!r} inside the block of {pmid!r}", path, number))
@@ -78,7 +80,13 @@ def _block(block: list[tuple[int, str]], path: Path, report: ReadReport) -> Docu
     relations: list[Relation] = []
     for number, cols in annotations:
         if cols[0] != pmid:
-            report.fail(FormatError(f"line belongs to document {cols[0]!r}, not {pmid!r}; separate blocks with a blank line", path, number))
+            report.fail(
+                FormatError(
+                    f"line belongs to document {cols[0]!r}, not {pmid!r}; separate blocks with a blank line",
+                    path,
+                    number,
+                )
+            )
             continue
         if len(cols) in (6, 7) and cols[1].isdigit():
             entity = _mention(cols, text, len(entities), path, number, report)
@@ -86,7 +94,9 @@ def _block(block: list[tuple[int, str]], path: Path, report: ReadReport) -> Docu
                 entities.append(entity)
         elif len(cols) == 4:
             relations.append(
-                Relation(id=f"R{len(relations) + 1}", type=cols[1], head=cols[2], tail=cols[3], level="concept")
+                Relation(
+                    id=f"R{len(relations) + 1}", type=cols[1], head=cols[2], tail=cols[3], level="concept"
+                )
             )
         else:
             report.fail(
@@ -96,30 +106,55 @@ def _block(block: list[tuple[int, str]], path: Path, report: ReadReport) -> Docu
                     number,
                 )
             )
-    passages = [["title", 0, len(title)]] + ([["abstract", len(title) + 1, len(text)]] if "a" in parts else [])
+    passages = [["title", 0, len(title)]] + (
+        [["abstract", len(title) + 1, len(text)]] if "a" in parts else []
+    )
     return make_document(
-        report, path, first_line, id=pmid, text=text, entities=entities, relations=relations,
+        report,
+        path,
+        first_line,
+        id=pmid,
+        text=text,
+        entities=entities,
+        relations=relations,
         metadata={"pmid": pmid, "source": "pubtator", "passages": passages},
     )
 
 
-def _mention(cols: list[str], text: str, index: int, path: Path, number: int, report: ReadReport) -> Entity | None:
+def _mention(
+    cols: list[str], text: str, index: int, path: Path, number: int, report: ReadReport
+) -> Entity | None:
     start, end = cols[1], cols[2]
     if not (start.isdigit() and end.isdigit()):
         report.fail(FormatError(f"offsets must be integers, got {start!r} and {end!r}", path, number))
         return None
     s, e = int(start), int(end)
     if e <= s or e > len(text):
-        report.fail(FormatError(f"offsets ({s}, {e}) are out of range (text has {len(text)} characters)", path, number))
+        report.fail(
+            FormatError(
+                f"offsets ({s}, {e}) are out of range (text has {len(text)} characters)", path, number
+            )
+        )
         return None
     if text[s:e] != cols[3]:
-        report.fail(FormatError(f"mention {cols[3]!r} does not match the text at ({s}, {e}): {text[s:e]!r}", path, number))
+        report.fail(
+            FormatError(
+                f"mention {cols[3]!r} does not match the text at ({s}, {e}): {text[s:e]!r}", path, number
+            )
+        )
         return None
     ids = tuple(c for c in cols[5].replace(",", "|").split("|") if c and c != NO_CONCEPT)
     attributes = {"components": cols[6]} if len(cols) == 7 else {}
     if cols[5] not in ("|".join(ids), NO_CONCEPT):
         attributes["raw_ids"] = cols[5]  # e.g. "D002544|-1": keeps components aligned with ids
-    return Entity(id=f"M{index + 1}", type=cols[4], spans=((s, e),), text=cols[3], concept_ids=ids, attributes=attributes)
+    return Entity(
+        id=f"M{index + 1}",
+        type=cols[4],
+        spans=((s, e),),
+        text=cols[3],
+        concept_ids=ids,
+        attributes=attributes,
+    )
 
 
 def write(documents: Iterable[Document], path: str | Path) -> int:

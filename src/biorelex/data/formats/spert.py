@@ -44,7 +44,7 @@ def read(path: str | Path, *, report: ReadReport | None = None) -> Iterator[Docu
     seen: set[str] = set()
     for index, record in enumerate(records):
         element = f"[{index}]"
-        document = guarded(report, path, None, element, lambda: _document(record, index, path, symmetric))
+        document = guarded(report, path, None, element, _document, record, index, path, symmetric)
         if document is None:
             continue
         if document.id in seen:
@@ -70,20 +70,26 @@ def _document(record: Any, index: int, path: Path, symmetric: set[str]) -> Docum
         try:
             start, end, ent_type = int(ent["start"]), int(ent["end"]), str(ent["type"])
         except (KeyError, TypeError, ValueError):
-            raise FormatError("entity needs integer 'start', 'end' and a 'type'", path, element=where) from None
+            raise FormatError(
+                "entity needs integer 'start', 'end' and a 'type'", path, element=where
+            ) from None
         if not 0 <= start < end <= len(tokens):
             raise FormatError(
                 f"token range ({start}, {end}) is out of range for {len(tokens)} tokens", path, element=where
             )
         char_start, char_end = starts[start], starts[end - 1] + len(tokens[end - 1])
-        entities.append(Entity(id=f"E{i}", type=ent_type, spans=((char_start, char_end),), text=text[char_start:char_end]))
+        entities.append(
+            Entity(id=f"E{i}", type=ent_type, spans=((char_start, char_end),), text=text[char_start:char_end])
+        )
     relations = []
     for i, rel in enumerate(record.get("relations", [])):
         where = f"{element}.relations[{i}]"
         try:
             head, tail, rel_type = int(rel["head"]), int(rel["tail"]), str(rel["type"])
         except (KeyError, TypeError, ValueError):
-            raise FormatError("relation needs integer 'head', 'tail' and a 'type'", path, element=where) from None
+            raise FormatError(
+                "relation needs integer 'head', 'tail' and a 'type'", path, element=where
+            ) from None
         if not (0 <= head < len(entities) and 0 <= tail < len(entities)):
             raise FormatError(
                 f"relation names entity {head if not 0 <= head < len(entities) else tail}, but the "
@@ -92,7 +98,9 @@ def _document(record: Any, index: int, path: Path, symmetric: set[str]) -> Docum
                 element=where,
             )
         relations.append(
-            Relation(id=f"R{i}", type=rel_type, head=f"E{head}", tail=f"E{tail}", symmetric=rel_type in symmetric)
+            Relation(
+                id=f"R{i}", type=rel_type, head=f"E{head}", tail=f"E{tail}", symmetric=rel_type in symmetric
+            )
         )
     doc_id = str(record.get("orig_id", index))
     return Document(
