@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import json
 import os
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, Any, TypeGuard, TypeVar
 
 from biorelex.document import Document
 from biorelex.errors import DocumentError, FormatError, ReadReport
@@ -65,6 +66,44 @@ def read_text(path: Path) -> str:
         raise FormatError(
             f"byte {data[exc.start]:#04x} is not UTF-8; re-encode the file as UTF-8", path, line
         ) from None
+
+
+def iter_json_lines(path: Path, report: ReadReport) -> Iterator[tuple[int, Any]]:
+    """Yield ``(line_number, value)`` for each non-blank JSON line; bad JSON fails with its line."""
+    for number, line in iter_lines(path):
+        if not line.strip():
+            continue
+        try:
+            yield number, json.loads(line)
+        except json.JSONDecodeError as exc:
+            report.fail(FormatError(f"invalid JSON: {exc.msg} (column {exc.colno})", path, number))
+
+
+def load_json(path: Path) -> Any:
+    """A whole JSON file (strict UTF-8), with an error naming the line of a syntax error."""
+    try:
+        return json.loads(read_text(path))
+    except json.JSONDecodeError as exc:
+        raise FormatError(f"invalid JSON: {exc.msg} (column {exc.colno})", path, exc.lineno) from None
+
+
+class UniqueIds:
+    """Admits each document id once per file; a repeat fails with its location."""
+
+    def __init__(self, report: ReadReport, path: Path, what: str = "document id") -> None:
+        self.report, self.path, self.what = report, path, what
+        self.seen: set[str] = set()
+
+    def admit(
+        self, document: Document | None, line: int | None = None, element: str | None = None
+    ) -> TypeGuard[Document]:
+        if document is None:
+            return False
+        if document.id in self.seen:
+            self.report.fail(FormatError(f"duplicate {self.what} {document.id!r}", self.path, line, element))
+            return False
+        self.seen.add(document.id)
+        return True
 
 
 def make_document(

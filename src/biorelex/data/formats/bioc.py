@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from biorelex.data.formats._io import atomic_write, guarded, parse_xml_events, read_text
+from biorelex.data.formats._io import UniqueIds, atomic_write, guarded, load_json, parse_xml_events
 from biorelex.document import Document, Entity, Relation
 from biorelex.errors import FormatError, ReadReport
 
@@ -33,37 +33,29 @@ def read_xml(path: str | Path, *, report: ReadReport | None = None) -> Iterator[
     """Stream documents from a BioC XML collection."""
     report = report or ReadReport()
     path = Path(path)
-    seen: set[str] = set()
+    ids = UniqueIds(report, path)
     for index, element in enumerate(parse_xml_events(path, {"document"})):
         data = _xml_document(element)
         element.clear()
-        yield from _checked(data, path, f"document[{index}] id={data.get('id')!r}", report, seen)
+        yield from _checked(data, path, f"document[{index}] id={data.get('id')!r}", report, ids)
 
 
 def read_json(path: str | Path, *, report: ReadReport | None = None) -> Iterator[Document]:
     """Read documents from a BioC JSON collection."""
     report = report or ReadReport()
     path = Path(path)
-    try:
-        collection = json.loads(read_text(path))
-    except json.JSONDecodeError as exc:
-        raise FormatError(f"invalid JSON: {exc.msg} (column {exc.colno})", path, exc.lineno) from None
+    collection = load_json(path)
     if not isinstance(collection, dict) or not isinstance(collection.get("documents"), list):
         raise FormatError("expected a BioC collection object with a 'documents' list", path)
-    seen: set[str] = set()
+    ids = UniqueIds(report, path)
     for index, data in enumerate(collection["documents"]):
-        yield from _checked(data, path, f"documents[{index}]", report, seen)
+        yield from _checked(data, path, f"documents[{index}]", report, ids)
 
 
-def _checked(data: Any, path: Path, element: str, report: ReadReport, seen: set[str]) -> Iterator[Document]:
+def _checked(data: Any, path: Path, element: str, report: ReadReport, ids: UniqueIds) -> Iterator[Document]:
     document = guarded(report, path, None, element, _document, data, path, element, report)
-    if document is None:
-        return
-    if document.id in seen:
-        report.fail(FormatError(f"duplicate document id {document.id!r}", path, element=element))
-        return
-    seen.add(document.id)
-    yield document
+    if ids.admit(document, element=element):
+        yield document
 
 
 def _xml_document(element: Any) -> dict[str, Any]:

@@ -9,12 +9,11 @@ relation typed by the label. Candidate generation over such a Document yields ex
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from biorelex.data.formats._io import guarded, iter_lines
+from biorelex.data.formats._io import UniqueIds, guarded, iter_json_lines
 from biorelex.data.formats.ddi import parse_char_offset
 from biorelex.document import Document, Entity, Relation
 from biorelex.errors import FormatError, ReadReport
@@ -28,23 +27,11 @@ def read(path: str | Path, *, report: ReadReport | None = None) -> Iterator[Docu
     report = report or ReadReport()
     path = Path(path)
     split = path.stem if path.stem in ("train", "dev", "test") else None
-    seen: set[str] = set()
-    for number, line in iter_lines(path):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            report.fail(FormatError(f"invalid JSON: {exc.msg} (column {exc.colno})", path, number))
-            continue
+    ids = UniqueIds(report, path, "pair id")
+    for number, record in iter_json_lines(path, report):
         document = guarded(report, path, number, None, _document, record, path, number, split)
-        if document is None:
-            continue
-        if document.id in seen:
-            report.fail(FormatError(f"duplicate pair id {document.id!r}", path, number))
-            continue
-        seen.add(document.id)
-        yield document
+        if ids.admit(document, number):
+            yield document
 
 
 def _field(record: dict[str, Any], key: str, path: Path, number: int) -> Any:

@@ -12,9 +12,9 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from biorelex.data.formats._io import atomic_write, guarded, iter_lines
+from biorelex.data.formats._io import UniqueIds, atomic_write, guarded, iter_json_lines
 from biorelex.document import Document, Entity, Relation, thaw
-from biorelex.errors import FormatError, ReadReport
+from biorelex.errors import ReadReport
 
 
 def document_to_dict(document: Document) -> dict[str, Any]:
@@ -114,23 +114,11 @@ def read(path: str | Path, *, report: ReadReport | None = None) -> Iterator[Docu
     """Read one Document per non-blank line."""
     report = report or ReadReport()
     path = Path(path)
-    seen: set[str] = set()
-    for number, line in iter_lines(path):
-        if not line.strip():
-            continue
-        try:
-            data = json.loads(line)
-        except json.JSONDecodeError as exc:
-            report.fail(FormatError(f"invalid JSON: {exc.msg} (column {exc.colno})", path, number))
-            continue
+    ids = UniqueIds(report, path)
+    for number, data in iter_json_lines(path, report):
         document = guarded(report, path, number, None, document_from_dict, data)
-        if document is None:
-            continue
-        if document.id in seen:
-            report.fail(FormatError(f"duplicate document id {document.id!r}", path, number))
-            continue
-        seen.add(document.id)
-        yield document
+        if ids.admit(document, number):
+            yield document
 
 
 def write(documents: Iterable[Document], path: str | Path) -> int:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from biorelex.data.formats._io import atomic_write, iter_lines, make_document
+from biorelex.data.formats._io import UniqueIds, atomic_write, iter_lines, make_document
 from biorelex.document import Document, Entity, Relation
 from biorelex.errors import FormatError, ReadReport
 
@@ -28,27 +28,22 @@ def read(path: str | Path, *, report: ReadReport | None = None) -> Iterator[Docu
     report = report or ReadReport()
     path = Path(path)
     block: list[tuple[int, str]] = []
-    seen: set[str] = set()
+    ids = UniqueIds(report, path)
     for number, line in iter_lines(path):
         if line.strip():
             block.append((number, line))
             continue
         if block:
-            yield from _emit(block, path, report, seen)
+            yield from _emit(block, path, report, ids)
             block = []
     if block:
-        yield from _emit(block, path, report, seen)
+        yield from _emit(block, path, report, ids)
 
 
-def _emit(block: list[tuple[int, str]], path: Path, report: ReadReport, seen: set[str]) -> Iterator[Document]:
+def _emit(block: list[tuple[int, str]], path: Path, report: ReadReport, ids: UniqueIds) -> Iterator[Document]:
     document = _block(block, path, report)
-    if document is None:
-        return
-    if document.id in seen:
-        report.fail(FormatError(f"duplicate document id {document.id!r}", path, block[0][0]))
-        return
-    seen.add(document.id)
-    yield document
+    if ids.admit(document, block[0][0]):
+        yield document
 
 
 def _block(block: list[tuple[int, str]], path: Path, report: ReadReport) -> Document | None:

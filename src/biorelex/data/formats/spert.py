@@ -8,12 +8,11 @@ types it marks ``symmetric`` become symmetric relations.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from biorelex.data.formats._io import guarded, read_text
+from biorelex.data.formats._io import UniqueIds, guarded, load_json
 from biorelex.document import Document, Entity, Relation
 from biorelex.errors import FormatError, ReadReport
 
@@ -23,10 +22,10 @@ def symmetric_types(path: Path) -> set[str]:
     types_path = path.with_name(path.name.split("_")[0] + "_types.json")
     if not types_path.exists():
         return set()
+    spec = load_json(types_path)
     try:
-        spec = json.loads(read_text(types_path))
         return {name for name, info in spec.get("relations", {}).items() if info.get("symmetric")}
-    except (json.JSONDecodeError, AttributeError) as exc:
+    except AttributeError as exc:
         raise FormatError(f"invalid types file: {exc}", types_path) from None
 
 
@@ -34,24 +33,16 @@ def read(path: str | Path, *, report: ReadReport | None = None) -> Iterator[Docu
     """Read a SpERT JSON file into one Document per sentence."""
     report = report or ReadReport()
     path = Path(path)
-    try:
-        records = json.loads(read_text(path))
-    except json.JSONDecodeError as exc:
-        raise FormatError(f"invalid JSON: {exc.msg} (column {exc.colno})", path, exc.lineno) from None
+    records = load_json(path)
     if not isinstance(records, list):
         raise FormatError("expected a JSON list of sentences", path)
     symmetric = symmetric_types(path)
-    seen: set[str] = set()
+    ids = UniqueIds(report, path, "orig_id")
     for index, record in enumerate(records):
         element = f"[{index}]"
         document = guarded(report, path, None, element, _document, record, index, path, symmetric)
-        if document is None:
-            continue
-        if document.id in seen:
-            report.fail(FormatError(f"duplicate orig_id {document.id!r}", path, element=element))
-            continue
-        seen.add(document.id)
-        yield document
+        if ids.admit(document, element=element):
+            yield document
 
 
 def _document(record: Any, index: int, path: Path, symmetric: set[str]) -> Document:
