@@ -23,3 +23,24 @@ def shared_data() -> Path:
     if not (root / "README.md").exists():
         pytest.skip(f"shared corpora not found at {root}")
     return root
+
+
+@pytest.fixture(scope="session")
+def _tiny_bert_session():
+    """A tiny random BERT (transformers' test-size config), built once per session."""
+    import torch
+    from transformers import BertConfig, BertModel
+
+    torch.manual_seed(0)
+    config = BertConfig(
+        vocab_size=100, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=37
+    )
+    return BertModel(config, add_pooling_layer=False).eval()
+
+
+@pytest.fixture
+def tiny_bert(_tiny_bert_session):
+    """A deep copy per test, so no test sees another's training."""
+    import copy
+
+    return copy.deepcopy(_tiny_bert_session)

@@ -1,0 +1,1 @@
+"""Encoders and relation models (torch lives below this package, never in data/formats)."""
