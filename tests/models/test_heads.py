@@ -35,9 +35,9 @@ def batch(lengths: list[int], seq: int) -> dict[str, torch.Tensor]:
     }
 
 
-def run(encoder, head, data: dict[str, torch.Tensor]) -> torch.Tensor:
+def head_inputs(encoder, data: dict[str, torch.Tensor]) -> HeadInputs:
     hidden = encoder(input_ids=data["input_ids"], attention_mask=data["attention_mask"]).last_hidden_state
-    inputs = HeadInputs(
+    return HeadInputs(
         hidden,
         data["attention_mask"],
         data["head_start"],
@@ -45,7 +45,10 @@ def run(encoder, head, data: dict[str, torch.Tensor]) -> torch.Tensor:
         data["head_mask"],
         data["tail_mask"],
     )
-    return head(inputs)
+
+
+def run(encoder, head, data: dict[str, torch.Tensor]) -> torch.Tensor:
+    return head(head_inputs(encoder, data))
 
 
 @pytest.mark.parametrize("name", HEADS.names())
@@ -78,16 +81,7 @@ def test_batch_predicts_what_single_examples_predict(tiny_bert, name: str) -> No
 
 def test_attention_pool_ignores_padding(tiny_bert) -> None:
     head = HEADS.get("attention_pool")(hidden_size=32, num_labels=NUM_LABELS).eval()
-    data = batch([5, 9], 9)
-    hidden = tiny_bert(input_ids=data["input_ids"], attention_mask=data["attention_mask"]).last_hidden_state
-    inputs = HeadInputs(
-        hidden,
-        data["attention_mask"],
-        data["head_start"],
-        data["tail_start"],
-        data["head_mask"],
-        data["tail_mask"],
-    )
+    inputs = head_inputs(tiny_bert, batch([5, 9], 9))
     weights = head.attention_weights(inputs)
     assert torch.all(weights[0, 5:] == 0)
     torch.testing.assert_close(weights.sum(-1), torch.ones(2))
