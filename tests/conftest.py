@@ -44,3 +44,12 @@ def tiny_bert(_tiny_bert_session):
     import copy
 
     return copy.deepcopy(_tiny_bert_session)
+
+
+@pytest.fixture(scope="session")
+def tiny_tokenizer():
+    """A BERT WordPiece tokenizer over the small committed vocabulary (no network)."""
+    from transformers import BertTokenizerFast
+
+    tokens = (FIXTURES / "tiny_vocab.txt").read_text(encoding="utf-8").split()
+    return BertTokenizerFast(vocab={token: i for i, token in enumerate(tokens)}, do_lower_case=True)
