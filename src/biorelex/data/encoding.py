@@ -49,10 +49,12 @@ def _keep(n: int, head: Span, tail: Span, budget: int) -> tuple[list[int], bool]
         return list(range(start, start + budget)), False
     mentions = (head[1] - head[0]) + (tail[1] - tail[0])
     if mentions > budget:  # only a giant mention can force this: keep what fits of each
-        half = budget // 2
-        kept = list(range(head[0], head[0] + min(half, head[1] - head[0])))
-        kept += list(range(tail[0], tail[0] + budget - len(kept)))
-        return sorted(set(kept)), True
+        head_length, tail_length = head[1] - head[0], tail[1] - tail[0]
+        tail_take = min(tail_length, budget // 2)
+        head_take = min(head_length, budget - tail_take)
+        tail_take = min(tail_length, budget - head_take)
+        kept = set(range(head[0], head[0] + head_take)) | set(range(tail[0], tail[0] + tail_take))
+        return sorted(kept), True
     context = (budget - mentions) // 4
     keep: set[int] = set()
     for start, end in (head, tail):
