@@ -140,7 +140,31 @@ def guarded(
     return None
 
 
-def parse_int(value: str, what: str, path: Path, line: int | None, element: str | None = None) -> int:
+def source_text_attributes(
+    covered: str,
+    given: str,
+    spans: int,
+    error: FormatError,
+    report: ReadReport | None = None,
+    warning: str | None = None,
+) -> dict[str, str]:
+    """Check a mention's text as the source writes it against the text its offsets cover.
+
+    The offsets are the truth. For a continuous mention a mismatch is an error (``error`` is
+    raised). Discontinuous mentions are written their own way by some corpora ("alpha-adrenergic"
+    for "alpha-" + "adrenergic"), so the source text is kept aside in the returned attributes and,
+    when ``report`` and ``warning`` are given, counted in the report.
+    """
+    if covered == given:
+        return {}
+    if spans == 1:
+        raise error
+    if report is not None and warning is not None:
+        report.warn(warning)
+    return {"source_text": given}
+
+
+def parse_int(value: Any, what: str, path: Path, line: int | None, element: str | None = None) -> int:
     """``int(value)`` with an error that names the field."""
     try:
         return int(value)

@@ -17,8 +17,16 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from biorelex.data.formats._io import UniqueIds, atomic_write, guarded, load_json, parse_xml_events
-from biorelex.document import Document, Entity, Relation
+from biorelex.data.formats._io import (
+    UniqueIds,
+    atomic_write,
+    guarded,
+    load_json,
+    parse_int,
+    parse_xml_events,
+    source_text_attributes,
+)
+from biorelex.document import Document, Entity, Relation, span_text
 from biorelex.errors import FormatError, ReadReport
 
 CONCEPT_KEYS = ("identifier", "Identifier", "MESH", "MeSH")
@@ -93,13 +101,6 @@ def _xml_document(element: Any) -> dict[str, Any]:
     }
 
 
-def _int(value: Any, what: str, path: Path, element: str) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise FormatError(f"{what} must be an integer, got {value!r}", path, element=element) from None
-
-
 def _document(data: Any, path: Path, element: str, report: ReadReport) -> Document:
     if not isinstance(data, dict) or not data.get("id"):
         raise FormatError("document has no id", path, element=element)
@@ -110,7 +111,7 @@ def _document(data: Any, path: Path, element: str, report: ReadReport) -> Docume
     relations_data = list(data.get("relations") or [])
     for p_index, passage in enumerate(data.get("passages") or []):
         where = f"document {doc_id} passage[{p_index}]"
-        offset = _int(passage.get("offset"), "passage offset", path, where)
+        offset = parse_int(passage.get("offset"), "passage offset", path, None, where)
         if offset < len(text):
             raise FormatError(
                 f"passage offset {offset} overlaps the previous passage (ends at {len(text)})",
@@ -144,8 +145,8 @@ def _entity(data: dict[str, Any], text: str, path: Path, where: str, report: Rea
     infons = dict(data.get("infons") or {})
     spans = []
     for loc in data.get("locations") or []:
-        start = _int(loc.get("offset"), "location offset", path, where)
-        length = _int(loc.get("length"), "location length", path, where)
+        start = parse_int(loc.get("offset"), "location offset", path, None, where)
+        length = parse_int(loc.get("length"), "location length", path, None, where)
         if length <= 0 or start + length > len(text):
             raise FormatError(
                 f"location ({start}, +{length}) is out of range (text has {len(text)} characters)",
@@ -156,18 +157,22 @@ def _entity(data: dict[str, Any], text: str, path: Path, where: str, report: Rea
     if not spans:
         raise FormatError("annotation has no location", path, element=where)
     spans.sort()
-    covered = " ".join(text[s:e] for s, e in spans)
+    covered = span_text(text, spans)
     entity_type = infons.pop("type", "")
-    if covered != data.get("text", ""):
-        if len(spans) == 1:
-            raise FormatError(
+    infons.update(
+        source_text_attributes(
+            covered,
+            str(data.get("text", "")),
+            len(spans),
+            FormatError(
                 f"annotation text {data.get('text')!r} does not match the text at its location: {covered!r}",
                 path,
                 element=where,
-            )
-        # Discontinuous mentions: the locations are the truth (as for DDI); the source text is kept.
-        infons["source_text"] = str(data.get("text", ""))
-        report.warn("bioc: discontinuous mentions whose text differs from their locations (kept)")
+            ),
+            report,
+            "bioc: discontinuous mentions whose text differs from their locations (kept)",
+        )
+    )
     concept_ids: tuple[str, ...] = ()
     for key in CONCEPT_KEYS:
         if key in infons:

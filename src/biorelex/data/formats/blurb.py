@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from biorelex.data.formats._io import UniqueIds, guarded, iter_json_lines
+from biorelex.data.formats._io import UniqueIds, guarded, iter_json_lines, source_text_attributes
 from biorelex.data.formats.ddi import parse_char_offset
-from biorelex.document import Document, Entity, Relation
+from biorelex.document import Document, Entity, Relation, span_text
 from biorelex.errors import FormatError, ReadReport
 
 NEGATIVE_LABELS = frozenset({"false", "DDI-false", "0", "negative", "None"})
@@ -60,17 +60,18 @@ def _argument(value: Any, key: str, sentence: str, path: Path, number: int) -> E
                 number,
             )
         spans = ((start, end),)
-    covered = " ".join(sentence[s:e] for s, e in spans)
-    attributes: dict[str, str] = {}
-    if covered != value["text"]:
-        if len(spans) == 1:
-            raise FormatError(
-                f"{key}.text {value['text']!r} does not match the sentence at "
-                f"({spans[0][0]}, {spans[0][1]}): {covered!r}",
-                path,
-                number,
-            )
-        attributes["source_text"] = value["text"]
+    covered = span_text(sentence, spans)
+    attributes = source_text_attributes(
+        covered,
+        value["text"],
+        len(spans),
+        FormatError(
+            f"{key}.text {value['text']!r} does not match the sentence at "
+            f"({spans[0][0]}, {spans[0][1]}): {covered!r}",
+            path,
+            number,
+        ),
+    )
     return Entity(
         id=str(value["id"]), type=str(value["type"]), spans=spans, text=covered, attributes=attributes
     )

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from biorelex.data.formats._io import make_document, parse_xml_events
+from biorelex.data.formats._io import make_document, parse_xml_events, source_text_attributes
 from biorelex.document import Document, Entity, Relation, Span, span_text
 from biorelex.errors import FormatError, ReadReport
 
@@ -100,22 +100,23 @@ def _document(element: Any, path: Path, report: ReadReport) -> Document | None:
             spans = tuple((offset + s, offset + e) for s, e in local)
             attribute_text = ent.get("text", "")
             covered = span_text(text, local)
-            attributes = {}
-            if covered != attribute_text:
-                if len(local) == 1:
-                    report.fail(
-                        FormatError(
-                            f"text attribute {attribute_text!r} differs from the text at charOffset "
-                            f"{ent.get('charOffset')!r}: {covered!r}",
-                            path,
-                            element=ent_id,
-                        )
-                    )
-                    continue
-                # Discontinuous mentions: the offsets are the truth; the corpus writes their text
-                # its own way ("alpha-adrenergic" for "alpha-" + "adrenergic"), so it is kept aside.
-                attributes["source_text"] = attribute_text
-                report.warn("ddi: discontinuous mentions whose text attribute differs (kept)")
+            try:
+                attributes = source_text_attributes(
+                    covered,
+                    attribute_text,
+                    len(local),
+                    FormatError(
+                        f"text attribute {attribute_text!r} differs from the text at charOffset "
+                        f"{ent.get('charOffset')!r}: {covered!r}",
+                        path,
+                        element=ent_id,
+                    ),
+                    report,
+                    "ddi: discontinuous mentions whose text attribute differs (kept)",
+                )
+            except FormatError as exc:
+                report.fail(exc)
+                continue
             try:
                 entities.append(
                     Entity(
