@@ -109,12 +109,23 @@ def _label(
 
 
 def generate_candidates(
-    document: Document, config: CandidateConfig = CandidateConfig()
+    document: Document,
+    config: CandidateConfig = CandidateConfig(),
+    sentences: Sequence[Span] | None = None,
 ) -> Iterator[Candidate]:
-    """Candidate pairs of one document, in text order."""
+    """Candidate pairs of one document, in text order.
+
+    Args:
+        document: the document.
+        config: types, direction and scope of the pairs.
+        sentences: the document's sentences when the caller has them already (as
+            :func:`~biorelex.data.sentences.document_sentences` gives them), to avoid splitting twice.
+    """
     by_pair, concept_level = _label_index(document)
     if config.scope == "document":
-        scopes = [(0, len(document.text))]
+        scopes: Sequence[Span] = [(0, len(document.text))]
+    elif sentences is not None:
+        scopes = sentences
     else:
         scopes = document_sentences(document, config.splitter)
     entities = sorted(document.entities, key=lambda e: (e.start, e.end, e.id))

@@ -27,7 +27,8 @@ def corpus_stats(documents: Iterable[Document], candidates: CandidateConfig | No
     uncovered = 0
     for document in documents:
         docs += 1
-        sentences += len(document_sentences(document, splitter))
+        document_spans = document_sentences(document, splitter)
+        sentences += len(document_spans)
         entities += len(document.entities)
         discontinuous += sum(e.is_discontinuous for e in document.entities)
         entity_types.update(e.type for e in document.entities)
@@ -36,7 +37,7 @@ def corpus_stats(documents: Iterable[Document], candidates: CandidateConfig | No
         levels.update(r.level for r in document.relations)
         if candidates is not None:
             covered: set[frozenset[str]] = set()
-            for candidate in generate_candidates(document, candidates):
+            for candidate in generate_candidates(document, candidates, document_spans):
                 pairs += 1
                 pair_labels[candidate.label or "NEGATIVE"] += 1
                 if candidate.label is not None:
