@@ -53,3 +53,52 @@ def tiny_tokenizer():
 
     tokens = (FIXTURES / "tiny_vocab.txt").read_text(encoding="utf-8").split()
     return BertTokenizerFast(vocab={token: i for i, token in enumerate(tokens)}, do_lower_case=True)
+
+
+@pytest.fixture(scope="session")
+def tiny_encoder_dir(tmp_path_factory, _tiny_bert_session, tiny_tokenizer) -> Path:
+    """The tiny BERT and its tokenizer saved as a local encoder directory (what users pass by path)."""
+    directory = tmp_path_factory.mktemp("tiny-encoder")
+    _tiny_bert_session.save_pretrained(directory)
+    tiny_tokenizer.save_pretrained(directory)
+    return directory
+
+
+VERBS = {"inhibits": "CPR:4", "activates": "CPR:3", "binds": "CPR:3", "and": "false"}
+
+
+def write_pair_corpus(directory: Path, sizes: dict[str, int], seed: int = 0) -> Path:
+    """A learnable BLURB-format pair corpus in the tiny vocabulary: the verb decides the label."""
+    import json
+    import random
+
+    rng = random.Random(seed)
+    chemicals, genes = ["aspirin", "caffeine", "ibuprofen"], ["cox", "receptor", "protein"]
+    directory.mkdir(parents=True, exist_ok=True)
+    for split, size in sizes.items():
+        lines = []
+        for i in range(size):
+            chemical, gene, verb = rng.choice(chemicals), rng.choice(genes), list(VERBS)[i % len(VERBS)]
+            sentence = f"{chemical} {verb} the {gene} in cells ."
+            start = sentence.index(gene, len(chemical))
+            record = {
+                "id": f"{split}.{i}",
+                "sentence": sentence,
+                "label": VERBS[verb],
+                "chem": {"id": "T1", "type": "CHEMICAL", "start": 0, "end": len(chemical), "text": chemical},
+                "gene": {
+                    "id": "T2",
+                    "type": "GENE-Y",
+                    "start": start,
+                    "end": start + len(gene),
+                    "text": gene,
+                },
+            }
+            lines.append(json.dumps(record))
+        (directory / f"{split}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return directory
+
+
+@pytest.fixture
+def pair_corpus(tmp_path) -> Path:
+    return write_pair_corpus(tmp_path / "corpus", {"train": 48, "dev": 16, "test": 16})

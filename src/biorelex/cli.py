@@ -211,5 +211,186 @@ def list_formats() -> None:
         typer.echo(f"{spec.name:10s} {mode:10s} {spec.description}")
 
 
+ConfigArg = Annotated[Optional[Path], typer.Argument(help="A TOML config (defaults when omitted).")]
+SetOption = Annotated[
+    Optional[list[str]],
+    typer.Option("--set", help="Override a config value: section.key=value (repeatable)."),
+]
+
+
+def _load_config(config: Path | None, overrides: list[str] | None) -> Any:
+    from biorelex.config import load_config
+
+    return load_config(config, overrides or [])
+
+
+def _print_scores(title: str, scores: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    for column in ("class", "precision", "recall", "F1", "support"):
+        table.add_column(column, justify="left" if column == "class" else "right")
+    for name in scores["positive"]:
+        row = scores["per_class"][name]
+        table.add_row(
+            name,
+            f"{100 * row['precision']:.2f}",
+            f"{100 * row['recall']:.2f}",
+            f"{100 * row['f1']:.2f}",
+            str(row["support"]),
+        )
+    table.add_row(
+        "micro (positive classes)",
+        f"{100 * scores['micro_precision']:.2f}",
+        f"{100 * scores['micro_recall']:.2f}",
+        f"{100 * scores['micro_f1']:.2f}",
+        str(sum(scores["per_class"][n]["support"] for n in scores["positive"])),
+    )
+    Console(stderr=True).print(table)
+
+
+@app.command()
+def train(
+    config: ConfigArg = None,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Run directory.")] = Path("runs/latest"),
+    overrides: SetOption = None,
+    resume: Annotated[bool, typer.Option(help="Continue an interrupted run from its checkpoint.")] = False,
+) -> None:
+    """Train a relation classifier, then score it on dev and test (gold entities)."""
+    try:
+        run_config = _load_config(config, overrides)
+        from biorelex.training.trainer import train as run_training
+
+        result = run_training(run_config, output, resume=resume)
+    except BiorelexError as exc:
+        _fail(exc)
+        return
+    for split, scores in result.summary["scores"].items():
+        typer.echo(
+            f"{split}: micro-F1 {100 * scores['micro_f1']:.2f} (P {100 * scores['micro_precision']:.2f}, "
+            f"R {100 * scores['micro_recall']:.2f}) over {scores['pairs']} pairs, gold entities"
+        )
+    typer.echo(f"model: {output / 'model'}")
+
+
+@app.command()
+def evaluate(
+    model: Annotated[Path, typer.Argument(help="A trained model directory.")],
+    data: Annotated[Path, typer.Argument(help="Gold data, any readable format.")],
+    format: Annotated[
+        Optional[str], typer.Option("--format", "-f", help="Input format (detected if omitted).")
+    ] = None,
+    candidates: Annotated[
+        str, typer.Option(help="auto, pairs, all, or a preset (chemprot, ddi...).")
+    ] = "auto",
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Report directory.")] = None,
+    batch_size: Annotated[int, typer.Option(help="Pairs per forward pass.")] = 64,
+    lenient: Annotated[bool, typer.Option(help="Skip bad input records (each one reported).")] = False,
+) -> None:
+    """Score a model on gold data: micro-F1 over positive classes, per class, AUC; report files with -o."""
+    try:
+        from biorelex.data import formats
+        from biorelex.errors import ReadReport
+        from biorelex.evaluation.evaluate import evaluate as run_evaluation
+        from biorelex.evaluation.evaluate import write_report
+        from biorelex.inference.predictor import Predictor
+
+        predictor = Predictor.from_directory(model, batch_size=batch_size, candidates=candidates)
+        documents = list(formats.read(data, format, report=ReadReport(lenient=lenient)))
+        evaluation = run_evaluation(predictor, documents, {"split": str(data), "candidates": candidates})
+        if output is not None:
+            write_report(evaluation, output)
+    except BiorelexError as exc:
+        _fail(exc)
+        return
+    _print_scores(f"{data} (gold entities)", evaluation.scores)
+    typer.echo(
+        json.dumps(
+            {
+                k: evaluation.scores[k]
+                for k in ("micro_precision", "micro_recall", "micro_f1", "macro_f1", "accuracy", "pairs")
+            }
+        )
+    )
+
+
+@app.command()
+def predict(
+    model: Annotated[Path, typer.Argument(help="A trained model directory.")],
+    source: Annotated[Path, typer.Argument(help="Documents with entities, any readable format.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Output file (format from suffix or --to).")],
+    format: Annotated[
+        Optional[str], typer.Option("--format", "-f", help="Input format (detected if omitted).")
+    ] = None,
+    to_format: Annotated[Optional[str], typer.Option("--to", help="Output format.")] = None,
+    candidates: Annotated[
+        str, typer.Option(help="auto, pairs, all, or a preset (chemprot, ddi...).")
+    ] = "auto",
+    batch_size: Annotated[int, typer.Option(help="Pairs per forward pass.")] = 64,
+) -> None:
+    """Classify every candidate pair and write the Documents with scored relations."""
+    try:
+        from biorelex.data import formats
+        from biorelex.inference.predictor import Predictor
+
+        name = to_format or WRITE_SUFFIXES.get(output.suffix)
+        if name is None:
+            raise BiorelexError(f"cannot tell the output format of {output}; pass --to")
+        predictor = Predictor.from_directory(model, batch_size=batch_size, candidates=candidates)
+        documents = predictor.predict(list(formats.read(source, format)))
+        count = formats.write(documents, output, name)
+    except BiorelexError as exc:
+        _fail(exc)
+        return
+    relations = sum(len(d.relations) for d in documents)
+    typer.echo(f"wrote {count} documents with {relations} predicted relations to {output} ({name})", err=True)
+
+
+@app.command()
+def cv(
+    config: ConfigArg = None,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Run directory.")] = Path("runs/cv"),
+    overrides: SetOption = None,
+    folds: Annotated[int, typer.Option(help="Folds (a corpus's own folds when it has them).")] = 10,
+) -> None:
+    """k-fold cross-validation; prints mean and standard deviation of the test scores."""
+    try:
+        from biorelex.training.cv import cross_validate
+
+        summary = cross_validate(_load_config(config, overrides), output, folds)
+    except BiorelexError as exc:
+        _fail(exc)
+        return
+    f1 = summary["micro_f1"]
+    typer.echo(f"{summary['folds']}-fold F1 {100 * f1['mean']:.2f} +- {100 * f1['std']:.2f} (gold entities)")
+    if "auc_macro" in summary:
+        auc = summary["auc_macro"]
+        typer.echo(f"AUC {100 * auc['mean']:.2f} +- {100 * auc['std']:.2f}")
+
+
+@app.command()
+def compare(
+    run_a: Annotated[Path, typer.Argument(help="Report directory of system A (evaluate -o / run/test).")],
+    run_b: Annotated[Path, typer.Argument(help="Report directory of system B, same split.")],
+    samples: Annotated[int, typer.Option(help="Bootstrap resamples.")] = 1000,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+) -> None:
+    """Paired bootstrap significance of micro-F1(A) - micro-F1(B)."""
+    try:
+        from biorelex.evaluation.evaluate import compare_runs
+
+        result = compare_runs(run_a, run_b, samples, seed)
+    except BiorelexError as exc:
+        _fail(exc)
+        return
+    typer.echo(
+        f"F1 A {100 * result['f1_a']:.2f}, B {100 * result['f1_b']:.2f}, delta {100 * result['delta']:+.2f} "
+        f"(95% CI {100 * result['ci_low']:+.2f} .. {100 * result['ci_high']:+.2f}), "
+        f"p = {result['p_value']:.4f} over {result['pairs']} pairs, {samples} resamples"
+    )
+    typer.echo(json.dumps(result))
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()

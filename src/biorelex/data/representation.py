@@ -4,6 +4,8 @@
   mentions that overlap get one joint mask ``@HEADTYPE-TAILTYPE$``.
 - ``markers``: typed markers in plain-text punctuation around each mention, head
   ``@ * TYPE * mention @`` and tail ``# ^ TYPE ^ mention #`` (no new vocabulary needed).
+- ``special``: the same typed markers as new special tokens, head ``<h:TYPE> mention </h>`` and
+  tail ``<t:TYPE> mention </t>``; :func:`special_tokens` lists those a model must add.
 - ``none``: the sentence as it is.
 
 Discontinuous mentions are represented by their covering span (first start to last end). The
@@ -20,8 +22,9 @@ from biorelex.data.candidates import Candidate
 from biorelex.document import Span
 from biorelex.errors import ConfigError
 
-Mode = Literal["mask", "markers", "none"]
-MODES = ("mask", "markers", "none")
+Mode = Literal["mask", "markers", "special", "none"]
+MODES = ("mask", "markers", "special", "none")
+HEAD_CLOSE, TAIL_CLOSE = "</h>", "</t>"
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,19 @@ class Represented:
 
 def _type_name(entity_type: str) -> str:
     return entity_type.upper().replace(" ", "_")
+
+
+def special_tokens(entity_types: set[str] | list[str]) -> list[str]:
+    """The special marker tokens of the ``special`` representation for these entity types."""
+    names = sorted({_type_name(t) for t in entity_types})
+    return [f"<h:{n}>" for n in names] + [f"<t:{n}>" for n in names] + [HEAD_CLOSE, TAIL_CLOSE]
+
+
+def _markers(mode: Mode, head_type: str, tail_type: str) -> tuple[str, str, str, str]:
+    """Open and close strings of the head and the tail markers (each followed/preceded by a space)."""
+    if mode == "special":
+        return f"<h:{head_type}> ", f" {HEAD_CLOSE}", f"<t:{tail_type}> ", f" {TAIL_CLOSE}"
+    return f"@ * {head_type} * ", " @", f"# ^ {tail_type} ^ ", " #"
 
 
 def represent(candidate: Candidate, mode: Mode = "mask") -> Represented:
@@ -57,19 +73,20 @@ def represent(candidate: Candidate, mode: Mode = "mask") -> Represented:
             return Represented(text, (start, start + len(mask)), (start, start + len(mask)))
         return _replace(sentence, [(head, f"@{head_type}$", "head"), (tail, f"@{tail_type}$", "tail")])
     # markers: wrap each mention; an overlapping pair is wrapped as one span with both markers
+    head_open, head_close, tail_open, tail_close = _markers(mode, head_type, tail_type)
     if overlap:
         start, end = min(head[0], tail[0]), max(head[1], tail[1])
-        inner = sentence[start:end]
-        wrapped = f"@ * {head_type} * # ^ {tail_type} ^ {inner} # @"
+        wrapped = head_open + tail_open + sentence[start:end] + tail_close + head_close
         text = sentence[:start] + wrapped + sentence[end:]
+        tail_start = start + len(head_open)
         return Represented(
-            text, (start, start + len(wrapped)), (start + wrapped.index("#"), start + len(wrapped) - 2)
+            text, (start, start + len(wrapped)), (tail_start, start + len(wrapped) - len(head_close))
         )
     return _replace(
         sentence,
         [
-            (head, f"@ * {head_type} * {sentence[head[0] : head[1]]} @", "head"),
-            (tail, f"# ^ {tail_type} ^ {sentence[tail[0] : tail[1]]} #", "tail"),
+            (head, head_open + sentence[head[0] : head[1]] + head_close, "head"),
+            (tail, tail_open + sentence[tail[0] : tail[1]] + tail_close, "tail"),
         ],
     )
 

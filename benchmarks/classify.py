@@ -1,0 +1,125 @@
+"""Relation-classification benchmarks: named runs, each resumable, results committed as JSON.
+
+    python benchmarks/classify.py RUN [RUN ...] [--runs-dir DIR] [--data-dir DIR]
+    python benchmarks/classify.py --list
+
+Every run trains with ``biorelex.training`` (or ``cv``) from a config in ``configs/`` plus the
+overrides listed here, writes its run directory under ``--runs-dir`` (kept out of the repository;
+an interrupted run resumes from its last epoch checkpoint) and its summary to
+``benchmarks/results/classify_<RUN>.json`` with the command, commit, machine and date.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import BENCH_DIR, provenance, write_json  # noqa: E402
+
+ROOT = BENCH_DIR.parent
+RESULTS = BENCH_DIR / "results"
+
+# name -> (config file, overrides, kind)
+RUNS: dict[str, tuple[str, list[str], str]] = {}
+
+
+def _add(name: str, config: str, overrides: list[str], kind: str = "train") -> None:
+    RUNS[name] = (config, overrides, kind)
+
+
+for corpus in ("chemprot", "ddi"):
+    for seed in (13, 42, 7):
+        _add(f"{corpus}_best_s{seed}", f"configs/{corpus}.toml", [f"train.seed={seed}"])
+    # every head with the same representation (markers) and budget
+    for head in ("cls", "relex", "attention_pool", "entity_pool"):
+        _add(f"{corpus}_{head}_markers", f"configs/{corpus}.toml", [f"model.head='{head}'"])
+    # representations with the best head
+    _add(f"{corpus}_entity_start_special", f"configs/{corpus}.toml", ["model.representation='special'"])
+    # BLUE-style masking with the [CLS] head and attention pooling (Su & Vijay-Shanker's setting)
+    _add(f"{corpus}_cls_mask", f"configs/{corpus}.toml", ["model.head='cls'", "model.representation='mask'"])
+    _add(
+        f"{corpus}_attention_pool_mask",
+        f"configs/{corpus}.toml",
+        ["model.head='attention_pool'", "model.representation='mask'"],
+    )
+    _add(
+        f"{corpus}_relex_binary",
+        f"configs/{corpus}.toml",
+        ["model.head='relex'", "model.per_type_binary=true"],
+    )
+    _add(f"{corpus}_svm", f"configs/{corpus}.toml", ["model.head='svm'", "model.representation='mask'"])
+for corpus in ("gad", "euadr"):
+    _add(f"{corpus}_best_cv", f"configs/{corpus}.toml", [], "cv")
+    _add(
+        f"{corpus}_svm_cv",
+        f"configs/{corpus}.toml",
+        ["model.head='svm'", "model.representation='mask'"],
+        "cv",
+    )
+
+
+def run(name: str, runs_dir: Path, data_dir: str | None) -> dict[str, Any]:
+    from biorelex.config import load_config
+    from biorelex.training.cv import cross_validate
+    from biorelex.training.trainer import train
+
+    config_path, overrides, kind = RUNS[name]
+    if data_dir:
+        overrides = [*overrides, f"data.data_dir='{data_dir}'"]
+    config = load_config(ROOT / config_path, overrides)
+    output = runs_dir / name
+    command = f"python benchmarks/classify.py {name}"
+    if kind == "cv":
+        summary = cross_validate(config, output)
+    else:
+        summary = train(config, output, resume=True).summary
+    result = {
+        "run": name,
+        "config": config_path,
+        "overrides": overrides,
+        "kind": kind,
+        **provenance(command),
+        "summary": summary,
+    }
+    RESULTS.mkdir(exist_ok=True)
+    write_json(RESULTS / f"classify_{name}.json", result)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("runs", nargs="*", help="run names (see --list)")
+    parser.add_argument("--list", action="store_true", help="list the runs and exit")
+    parser.add_argument("--runs-dir", type=Path, default=Path(os.environ.get("BIORELEX_RUNS", "../runs")))
+    parser.add_argument("--data-dir", default=None, help="corpus root (default ../shared/data)")
+    parser.add_argument("--force", action="store_true", help="re-run runs whose results exist")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.list or not args.runs:
+        for name, (config, overrides, kind) in RUNS.items():
+            done = "done" if (RESULTS / f"classify_{name}.json").exists() else "    "
+            print(f"{done} {name:32s} {kind:5s} {config} {' '.join(overrides)}")
+        return
+    unknown = [name for name in args.runs if name not in RUNS]
+    if unknown:
+        parser.error(f"unknown runs {unknown}; see --list")
+    for name in args.runs:
+        if (RESULTS / f"classify_{name}.json").exists() and not args.force:
+            logging.info("%s: results exist, skipping (use --force to re-run)", name)
+            continue
+        result = run(name, args.runs_dir, args.data_dir)
+        scores = result["summary"].get("scores", {}).get("test") or result["summary"].get("micro_f1")
+        logging.info("%s done: %s", name, json.dumps(scores)[:300])
+
+
+if __name__ == "__main__":
+    main()

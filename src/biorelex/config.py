@@ -1,0 +1,175 @@
+"""Run configuration: pydantic models loaded from TOML, with dotted ``--set key=value`` overrides.
+
+A config has three sections, ``[model]``, ``[data]`` and ``[train]``; every field has a default,
+so an empty file is a valid config (embedded encoder, ``cls`` head, ChemProt BLURB split). The
+resolved config is written as JSON next to the weights it produced.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import tomllib
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from biorelex.errors import ConfigError
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class ModelConfig(_Section):
+    """What is trained.
+
+    Attributes:
+        encoder: hub id, local directory, or ``embedded:all-MiniLM-L6-v2`` (the default).
+        head: a registered head (``cls``, ``relex``, ``attention_pool``, ``entity_start``,
+            ``entity_pool``) or ``svm`` for the classical baseline.
+        representation: ``mask`` (BLUE ``@TYPE$``), ``markers`` (typed punctuation markers),
+            ``special`` (typed markers as new special tokens) or ``none``.
+        max_length: sub-word budget per pair, special tokens included.
+        dropout: dropout before the classifier.
+        per_type_binary: train one binary model per relation type and combine them (RelEx-BERT).
+    """
+
+    encoder: str = "embedded:all-MiniLM-L6-v2"
+    head: str = "cls"
+    representation: Literal["mask", "markers", "special", "none"] = "mask"
+    max_length: int = 128
+    dropout: float = 0.1
+    per_type_binary: bool = False
+
+    @field_validator("max_length")
+    @classmethod
+    def _length(cls, value: int) -> int:
+        if value < 8:
+            raise ValueError("max_length must be at least 8 sub-words")
+        return value
+
+
+class DataConfig(_Section):
+    """Where the examples come from.
+
+    Either ``corpus`` (a catalogued corpus of ``data_dir``, e.g. ``chemprot-blurb``) with split
+    names, or explicit ``train``/``dev``/``test`` paths (any readable format).
+
+    Attributes:
+        candidates: a candidate preset (``chemprot``, ``ddi``...) or ``pairs`` (documents of
+            exactly one pair each, as BLURB/BLUE files); ``auto`` picks ``pairs`` when every
+            document has two entities.
+        positive_labels: the classes micro-F1 is computed over; empty = every non-negative label.
+        max_train_examples: take only the first N training pairs (quick runs); 0 = all.
+        max_eval_examples: the same for dev and test.
+    """
+
+    corpus: str | None = "chemprot-blurb"
+    data_dir: str | None = None
+    train: str | None = "train"
+    dev: str | None = "dev"
+    test: str | None = "test"
+    format: str | None = None
+    candidates: str = "auto"
+    lenient: bool = False
+    positive_labels: list[str] = []
+    max_train_examples: int = 0
+    max_eval_examples: int = 0
+
+    @field_validator("corpus", "data_dir", "train", "dev", "test", "format", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: Any) -> Any:
+        """TOML has no null: ``""`` or ``"none"`` switches a field off (``--set data.dev=''``)."""
+        return None if isinstance(value, str) and value.strip().lower() in ("", "none") else value
+
+
+class TrainConfig(_Section):
+    """How it is trained (defaults: the budget used in ``benchmarks/``)."""
+
+    epochs: int = 3
+    batch_size: int = 32
+    eval_batch_size: int = 64
+    lr: float = 5e-5
+    head_lr: float | None = None
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.1
+    max_grad_norm: float = 1.0
+    grad_accumulation: int = 1
+    class_weights: Literal["none", "balanced", "sqrt"] = "none"
+    early_stopping_patience: int = 0
+    group_by_length: bool = True
+    seed: int = 13
+    amp: bool = True
+    max_steps: int = 0
+    num_threads: int = 0
+    tensorboard: bool = False
+
+
+class RunConfig(_Section):
+    """A whole run: model, data and training."""
+
+    model: ModelConfig = ModelConfig()
+    data: DataConfig = DataConfig()
+    train: TrainConfig = TrainConfig()
+
+
+def _parse_value(raw: str) -> Any:
+    """A ``--set`` value: a TOML literal when it parses as one (``3e-5``, ``true``, ``["a"]``), else text."""
+    try:
+        return tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        return raw
+
+
+def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """Apply ``section.key=value`` overrides to a config dictionary (new dictionary returned)."""
+    result = json.loads(json.dumps(data))
+    for override in overrides:
+        if "=" not in override:
+            raise ConfigError(f"override {override!r} must look like section.key=value")
+        key, raw = override.split("=", 1)
+        parts = key.strip().split(".")
+        if len(parts) < 2 or not all(parts):
+            raise ConfigError(f"override key {key!r} must be dotted, e.g. train.lr")
+        node = result
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise ConfigError(f"override {key!r}: {part!r} is not a section")
+        node[parts[-1]] = _parse_value(raw.strip())
+    return result
+
+
+def _validate(data: dict[str, Any], source: str) -> RunConfig:
+    try:
+        return RunConfig.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}" for error in exc.errors()
+        )
+        raise ConfigError(f"invalid config ({source}): {problems}") from None
+
+
+def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> RunConfig:
+    """Read a TOML config (or the defaults when ``path`` is None) and apply overrides."""
+    data: dict[str, Any] = {}
+    source = "defaults"
+    if path is not None:
+        path = Path(path)
+        source = str(path)
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"config file not found: {path}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    if overrides:
+        data = apply_overrides(data, overrides)
+        source += " + overrides"
+    return _validate(data, source)
+
+
+def config_from_dict(data: dict[str, Any]) -> RunConfig:
+    """Validate a config dictionary (as written next to a model)."""
+    return _validate(data, "dictionary")

@@ -1,0 +1,1 @@
+"""Evaluation: scores as the benchmarks compute them, plots and significance tests."""

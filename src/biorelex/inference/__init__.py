@@ -1,0 +1,1 @@
+"""Inference: preprocess -> forward -> postprocess, Documents in and out."""

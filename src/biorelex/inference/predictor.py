@@ -1,0 +1,241 @@
+"""The predictor: Documents -> candidate pairs -> tensors -> class probabilities -> scored Documents.
+
+One object serves the CLI (``predict``, ``evaluate``), the Python API and, later, the server. It
+wraps any pair classifier this package trains: a :class:`RelationModel`, the per-type binary
+ensemble (RelEx-BERT) or the SVM baseline; :func:`load_classifier` picks by the saved ``kind``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from biorelex.data.candidates import Candidate
+from biorelex.data.examples import (
+    NEGATIVE_LABEL,
+    EncodingStats,
+    LabelSet,
+    PairExample,
+    batch_indices,
+    build_examples,
+    candidate_config,
+    collate,
+    iter_candidates,
+)
+from biorelex.document import Document, Relation
+from biorelex.errors import ConfigError
+
+logger = logging.getLogger(__name__)
+
+
+class PairClassifier(Protocol):
+    """What the predictor needs of a classifier."""
+
+    labels: LabelSet
+
+    def encode(
+        self, candidates: Iterable[Candidate], stats: EncodingStats | None = None
+    ) -> list[PairExample]:
+        """Represent and encode candidates the way this classifier was trained."""
+        ...
+
+    def predict_proba(self, examples: Sequence[PairExample], batch_size: int = 64) -> np.ndarray:
+        """``(pairs, classes)`` probabilities (or normalised scores), in the order given."""
+        ...
+
+    def save(self, directory: str | Path, extra: dict[str, Any] | None = None) -> None: ...
+
+
+def torch_predict_proba(
+    model: Any, examples: Sequence[PairExample], batch_size: int = 64, progress: bool = True
+) -> np.ndarray:
+    """Batched forward passes of a :class:`RelationModel` (length-sorted, dynamic padding)."""
+    import torch
+    from tqdm.auto import tqdm
+
+    probabilities = np.zeros((len(examples), len(model.labels.labels)), dtype=np.float32)
+    if not examples:
+        return probabilities
+    model.eval()
+    device = model.device
+    batches = batch_indices([len(e) for e in examples], batch_size, shuffle=False, group_by_length=True)
+    pad = model.tokenizer.pad_token_id or 0
+    with torch.inference_mode():
+        for indices in tqdm(batches, desc="predict", unit="batch", disable=not progress, leave=False):
+            batch = collate([examples[i] for i in indices], pad)
+            batch = {k: v.to(device) for k, v in batch.items() if k != "labels"}
+            with torch.autocast(device_type=device.type, dtype=torch.float16, enabled=device.type == "cuda"):
+                logits = model(batch).logits
+            probabilities[indices] = torch.softmax(logits.float(), dim=-1).cpu().numpy()
+    return probabilities
+
+
+class TorchClassifier:
+    """A :class:`RelationModel` behind the :class:`PairClassifier` protocol."""
+
+    def __init__(self, model: Any, progress: bool = True) -> None:
+        self.model = model
+        self.labels: LabelSet = model.labels
+        self.progress = progress
+
+    def encode(
+        self, candidates: Iterable[Candidate], stats: EncodingStats | None = None
+    ) -> list[PairExample]:
+        config = self.model.config
+        return build_examples(
+            candidates, self.model.tokenizer, self.labels, config.representation, config.max_length, stats
+        )
+
+    def predict_proba(self, examples: Sequence[PairExample], batch_size: int = 64) -> np.ndarray:
+        return torch_predict_proba(self.model, examples, batch_size, self.progress)
+
+    def save(self, directory: str | Path, extra: dict[str, Any] | None = None) -> None:
+        self.model.save(directory, extra)
+
+
+class BinaryEnsemble:
+    """RelEx-BERT's arrangement: one binary model per relation type, combined at inference.
+
+    Each member scores "its" type against everything else. The combined class is the type with the
+    highest probability when that probability is at least 0.5, else no relation; the combined
+    score vector is ``[1 - max_p, p_type1, p_type2, ...]`` (argmax of it is that decision).
+    """
+
+    def __init__(self, members: dict[str, TorchClassifier], labels: LabelSet) -> None:
+        missing = [name for name in labels.labels[1:] if name not in members]
+        if missing:
+            raise ConfigError(f"binary ensemble lacks a model for {missing}")
+        self.members = members
+        self.labels = labels
+
+    def encode(
+        self, candidates: Iterable[Candidate], stats: EncodingStats | None = None
+    ) -> list[PairExample]:
+        first = next(iter(self.members.values()))
+        config = first.model.config
+        return build_examples(
+            candidates, first.model.tokenizer, self.labels, config.representation, config.max_length, stats
+        )
+
+    def predict_proba(self, examples: Sequence[PairExample], batch_size: int = 64) -> np.ndarray:
+        scores = np.zeros((len(examples), len(self.labels.labels)), dtype=np.float32)
+        for index, name in enumerate(self.labels.labels[1:], start=1):
+            scores[:, index] = self.members[name].predict_proba(examples, batch_size)[:, 1]
+        scores[:, 0] = 1.0 - scores[:, 1:].max(axis=1) if scores.shape[1] > 1 else 1.0
+        return scores
+
+    def save(self, directory: str | Path, extra: dict[str, Any] | None = None) -> None:
+        from biorelex.models.serialization import atomic_directory, write_json
+
+        with atomic_directory(directory) as temporary:
+            for index, (name, member) in enumerate(self.members.items()):
+                member.save(temporary / f"type{index}", {"binary_for": name})
+            write_json(
+                temporary / "biorelex.json",
+                {
+                    "format_version": 1,
+                    "kind": "binary_ensemble",
+                    "labels": self.labels.to_dict(),
+                    "members": {name: f"type{i}" for i, name in enumerate(self.members)},
+                    **(extra or {}),
+                },
+            )
+
+
+def load_classifier(
+    directory: str | Path, device: str | None = None, progress: bool = True
+) -> PairClassifier:
+    """Load any saved pair classifier (relation model, binary ensemble, SVM)."""
+    from biorelex.models.relation_model import RelationModel, load_metadata
+
+    directory = Path(directory)
+    meta = load_metadata(directory)
+    kind = meta.get("kind")
+    if kind == "relation_classifier":
+        return TorchClassifier(RelationModel.load(directory, device or _default_device()), progress)
+    if kind == "binary_ensemble":
+        members = {
+            name: TorchClassifier(RelationModel.load(directory / sub, device or _default_device()), progress)
+            for name, sub in meta["members"].items()
+        }
+        return BinaryEnsemble(members, LabelSet.from_dict(meta["labels"]))
+    if kind == "svm":
+        from biorelex.models.svm import SvmClassifier
+
+        return SvmClassifier.load(directory)
+    raise ConfigError(f"{directory}: unknown model kind {kind!r}")
+
+
+def _default_device() -> str:
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+@dataclasses.dataclass
+class Prediction:
+    """Probabilities and decisions for a list of examples."""
+
+    examples: list[PairExample]
+    probabilities: np.ndarray
+    predicted: np.ndarray
+
+
+class Predictor:
+    """Preprocess -> forward -> postprocess, Documents in and Documents out."""
+
+    def __init__(self, classifier: PairClassifier, batch_size: int = 64, candidates: str = "auto") -> None:
+        self.classifier = classifier
+        self.batch_size = batch_size
+        self.candidates = candidates
+
+    @classmethod
+    def from_directory(cls, directory: str | Path, **kwargs: Any) -> Predictor:
+        return cls(load_classifier(directory), **kwargs)
+
+    @property
+    def labels(self) -> LabelSet:
+        return self.classifier.labels
+
+    def examples(
+        self, documents: Sequence[Document], stats: EncodingStats | None = None, gold: bool = True
+    ) -> list[PairExample]:
+        """Encoded candidate pairs of ``documents``; ``gold=False`` ignores their relations."""
+        config = candidate_config(self.candidates, documents)
+        candidates = iter_candidates(documents, config)
+        if not gold:
+            candidates = (dataclasses.replace(c, label=None) for c in candidates)
+        return self.classifier.encode(candidates, stats)
+
+    def predict_examples(self, examples: list[PairExample]) -> Prediction:
+        probabilities = self.classifier.predict_proba(examples, self.batch_size)
+        predicted = probabilities.argmax(axis=1) if len(examples) else np.zeros(0, dtype=np.int64)
+        return Prediction(examples, probabilities, predicted)
+
+    def predict(self, documents: Sequence[Document], keep_negative: bool = False) -> list[Document]:
+        """Documents with their relations replaced by the predicted ones (typed, scored)."""
+        prediction = self.predict_examples(self.examples(documents, gold=False))
+        found: dict[str, list[Relation]] = {d.id: [] for d in documents}
+        for example, probabilities, label in zip(
+            prediction.examples, prediction.probabilities, prediction.predicted, strict=True
+        ):
+            name = self.labels.labels[int(label)]
+            if name == NEGATIVE_LABEL and not keep_negative:
+                continue
+            document_id = example.candidate.document.id
+            relations = found[document_id]
+            relations.append(
+                Relation(
+                    id=f"P{len(relations) + 1}",
+                    type=name,
+                    head=example.candidate.head.id,
+                    tail=example.candidate.tail.id,
+                    score=round(float(probabilities[int(label)]), 6),
+                )
+            )
+        return [dataclasses.replace(d, relations=tuple(found[d.id])) for d in documents]

@@ -1,0 +1,1 @@
+"""Training: one plain, readable loop."""

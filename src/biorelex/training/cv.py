@@ -1,0 +1,106 @@
+"""k-fold cross-validation: the corpus's own folds (GAD, EU-ADR) or a split by document.
+
+Each fold trains a fresh model on its train part for the configured epochs (no dev set, so no
+early stopping: the last epoch's model is scored, as BioBERT's fold scripts do) and is scored on
+its test part. Finished folds are kept on disk, so an interrupted run resumes at the next fold.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import statistics
+from pathlib import Path
+from typing import Any
+
+from biorelex.config import RunConfig
+from biorelex.data.corpora import get_corpus
+from biorelex.errors import ConfigError
+from biorelex.models.serialization import write_json
+from biorelex.training.data import document_folds, load_documents
+
+logger = logging.getLogger(__name__)
+
+
+def given_folds(corpus: str | None) -> list[str]:
+    """Fold names of a corpus that ships its folds (``fold1`` ... ``fold10``), else empty."""
+    if corpus is None:
+        return []
+    names = [s.name.split("/")[0] for s in get_corpus(corpus).splits if s.name.endswith("/train")]
+    return names
+
+
+def cross_validate(
+    config: RunConfig, output_dir: str | Path, folds: int = 10, keep_models: bool = False
+) -> dict[str, Any]:
+    """Train and score every fold; returns (and writes ``cv.json``) per-fold and mean/std scores."""
+    import shutil
+
+    from biorelex.data.formats import jsonl
+    from biorelex.training.trainer import train
+
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    names = given_folds(config.data.corpus)
+    if names:
+        plans = [(name, f"{name}/train", f"{name}/test") for name in names[:folds]]
+        source = f"the {len(names)} folds shipped with {config.data.corpus}"
+    else:
+        documents = load_documents(config.data, config.data.train)
+        if not documents:
+            raise ConfigError("cv needs data.train (the documents to split into folds)")
+        split_dir = output_dir / "splits"
+        split_dir.mkdir(exist_ok=True)
+        plans = []
+        for k, (train_part, test_part) in enumerate(document_folds(documents, folds, config.train.seed), 1):
+            train_path, test_path = split_dir / f"fold{k}.train.jsonl", split_dir / f"fold{k}.test.jsonl"
+            if not test_path.exists():
+                jsonl.write(train_part, train_path)
+                jsonl.write(test_part, test_path)
+            plans.append((f"fold{k}", str(train_path), str(test_path)))
+        source = f"{folds} folds of {config.data.train} split by document (seed {config.train.seed})"
+    results = []
+    for name, train_split, test_split in plans:
+        fold_dir = output_dir / name
+        done = fold_dir / "results.json"
+        if done.exists():
+            logger.info("%s already done; skipping", name)
+            results.append(json.loads(done.read_text(encoding="utf-8")))
+            continue
+        data = config.data.model_copy(
+            update={
+                "train": train_split,
+                "dev": None,
+                "test": test_split,
+                "corpus": config.data.corpus if names else None,
+                "format": None if names else "jsonl",
+            }
+        )
+        fold_config = config.model_copy(update={"data": data})
+        logger.info("cross-validation %s", name)
+        result = train(fold_config, fold_dir)
+        if not keep_models:
+            shutil.rmtree(fold_dir / "checkpoint", ignore_errors=True)
+        results.append(result.summary)
+    summary = summarise_folds(results)
+    summary["setting"] = {"entities": "gold", "folds": source, **results[0]["setting"]}
+    write_json(output_dir / "cv.json", summary)
+    return summary
+
+
+def summarise_folds(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """Mean and standard deviation of each test score over folds."""
+    keys = ("micro_precision", "micro_recall", "micro_f1", "macro_f1", "accuracy", "auc_macro")
+    per_fold = [r["scores"]["test"] for r in results]
+    summary: dict[str, Any] = {"folds": len(per_fold), "per_fold": per_fold}
+    for key in keys:
+        values = [fold[key] for fold in per_fold if fold.get(key) is not None]
+        if values:
+            summary[key] = {
+                "mean": statistics.fmean(values),
+                "std": statistics.stdev(values) if len(values) > 1 else 0.0,
+            }
+    summary["train_examples_per_s"] = statistics.fmean(
+        r["train_examples_per_s"] for r in results if r.get("train_examples_per_s")
+    )
+    return summary

@@ -1,0 +1,65 @@
+"""Load the Documents of a run's splits (a catalogued corpus or explicit paths) and their pairs."""
+
+from __future__ import annotations
+
+import logging
+import random
+from pathlib import Path
+
+from biorelex.config import DataConfig
+from biorelex.data.corpora import data_dir, get_corpus
+from biorelex.data.formats import read
+from biorelex.document import Document
+from biorelex.errors import ConfigError, ReadReport
+
+logger = logging.getLogger(__name__)
+
+
+def split_location(data: DataConfig, split: str) -> tuple[Path, str | None, bool]:
+    """``(path, format, lenient)`` of a split: a corpus split name, or a path of its own."""
+    if data.corpus is not None:
+        corpus = get_corpus(data.corpus)
+        for candidate in corpus.splits:
+            if candidate.name == split:
+                return (
+                    data_dir(data.data_dir) / candidate.path,
+                    candidate.format,
+                    corpus.lenient or data.lenient,
+                )
+        if not Path(split).exists():
+            names = ", ".join(s.name for s in corpus.splits)
+            raise ConfigError(f"corpus {corpus.name!r} has no split {split!r}; its splits: {names}")
+    return Path(split), data.format, data.lenient
+
+
+def load_documents(data: DataConfig, split: str | None, limit_pairs: int = 0) -> list[Document] | None:
+    """The Documents of ``split`` (``None`` when the split is not configured)."""
+    if not split:
+        return None
+    path, format, lenient = split_location(data, split)
+    report = ReadReport(lenient=lenient)
+    documents = list(read(path, format, report=report))
+    if report.skipped:
+        logger.warning("%s: %s", path, report.summary())
+    if limit_pairs and len(documents) > limit_pairs and all(len(d.entities) == 2 for d in documents):
+        documents = documents[:limit_pairs]  # pair files: one document = one pair
+    logger.info("%s: %d documents", path, len(documents))
+    return documents
+
+
+def document_folds(
+    documents: list[Document], k: int, seed: int = 0
+) -> list[tuple[list[Document], list[Document]]]:
+    """``k`` (train, test) splits by document, documents shuffled once with ``seed``."""
+    if k < 2 or k > len(documents):
+        raise ConfigError(f"cannot split {len(documents)} documents into {k} folds")
+    order = list(range(len(documents)))
+    random.Random(seed).shuffle(order)
+    folds = [order[i::k] for i in range(k)]
+    return [
+        (
+            [documents[i] for j, fold in enumerate(folds) if j != f for i in fold],
+            [documents[i] for i in folds[f]],
+        )
+        for f in range(k)
+    ]

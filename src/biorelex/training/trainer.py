@@ -1,0 +1,440 @@
+"""The training loop: one plain, readable function.
+
+AdamW (no decay on biases and LayerNorm), linear warm-up then linear decay, gradient clipping and
+accumulation, length-grouped shuffled batches with dynamic padding, optional class weights, mixed
+precision on GPU, dev evaluation after every epoch with early stopping, a metrics log (JSONL, and
+TensorBoard when asked) and a learning-curve PNG. After every epoch a checkpoint (weights,
+optimizer, scheduler, RNG state, history) is written atomically; ``resume=True`` continues from it
+and reaches the same weights as an uninterrupted run (on CPU).
+
+Output directory::
+
+    model/            the best model on dev (the last one without dev)
+    checkpoint/       the latest epoch, for --resume
+    metrics.jsonl     one line per epoch
+    learning_curve.png
+    dev/ test/        evaluation reports (scores.json, predictions.jsonl, errors.tsv, confusion.png)
+    results.json      the run's summary: setting, scores, throughput, wall time, peak memory
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import resource
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from biorelex.config import RunConfig
+from biorelex.data.candidates import Candidate
+from biorelex.data.examples import (
+    EncodingStats,
+    LabelSet,
+    PairExample,
+    batch_indices,
+    candidate_config,
+    collate,
+    iter_candidates,
+    steps_per_epoch,
+)
+from biorelex.document import Document
+from biorelex.errors import ConfigError
+from biorelex.evaluation.evaluate import Evaluation, evaluate, write_report
+from biorelex.evaluation.metrics import classification_scores, plot_learning_curve
+from biorelex.inference.predictor import BinaryEnsemble, PairClassifier, Predictor, TorchClassifier
+from biorelex.models.relation_model import RelationModel
+from biorelex.models.serialization import (
+    atomic_directory,
+    load_optimizer,
+    read_json,
+    save_optimizer,
+    write_json,
+)
+from biorelex.training.data import load_documents
+
+logger = logging.getLogger(__name__)
+
+EpochCallback = Callable[[int, dict[str, Any]], None]
+
+
+@dataclass
+class TrainResult:
+    """What a run produced."""
+
+    output_dir: Path
+    classifier: PairClassifier
+    history: list[dict[str, Any]] = field(default_factory=list)
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def set_seed(seed: int) -> None:
+    import random
+
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def class_weight_tensor(examples: Sequence[PairExample], n_classes: int, mode: str) -> torch.Tensor | None:
+    """``balanced``: n / (classes * count); ``sqrt``: its square root; ``none``: None."""
+    if mode == "none":
+        return None
+    counts = Counter(e.label for e in examples)
+    weights = [len(examples) / (n_classes * max(counts.get(c, 0), 1)) for c in range(n_classes)]
+    tensor = torch.tensor(weights, dtype=torch.float32)
+    return tensor.sqrt() if mode == "sqrt" else tensor
+
+
+def _optimizer(model: RelationModel, config: RunConfig) -> torch.optim.Optimizer:
+    groups: dict[tuple[bool, bool], list[torch.nn.Parameter]] = {}
+    for name, parameter in model.named_parameters():
+        if not parameter.requires_grad:
+            continue
+        no_decay = name.endswith("bias") or "LayerNorm" in name or "layer_norm" in name
+        groups.setdefault((name.startswith("head."), no_decay), []).append(parameter)
+    train = config.train
+    param_groups = [
+        {
+            "params": params,
+            "weight_decay": 0.0 if no_decay else train.weight_decay,
+            "lr": (train.head_lr or train.lr) if is_head else train.lr,
+        }
+        for (is_head, no_decay), params in sorted(groups.items())
+    ]
+    return torch.optim.AdamW(param_groups, lr=train.lr)
+
+
+def _schedule(optimizer: torch.optim.Optimizer, total: int, warmup: int) -> torch.optim.lr_scheduler.LambdaLR:
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / max(1, warmup)
+        return max(0.0, (total - step) / max(1, total - warmup))
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def _save_checkpoint(
+    directory: Path,
+    model: RelationModel,
+    optimizer: torch.optim.Optimizer,
+    scheduler: Any,
+    state: dict[str, Any],
+) -> None:
+    from safetensors.torch import save_file
+
+    with atomic_directory(directory) as temporary:
+        model.save(temporary / "model")
+        save_optimizer(optimizer, temporary)
+        save_file({"cpu": torch.get_rng_state()}, str(temporary / "rng.safetensors"))
+        write_json(temporary / "scheduler.json", scheduler.state_dict())
+        write_json(temporary / "state.json", state)
+
+
+def _dev_scores(model: RelationModel, examples: list[PairExample], batch_size: int) -> dict[str, Any]:
+    from biorelex.inference.predictor import torch_predict_proba
+
+    probabilities = torch_predict_proba(model, examples, batch_size, progress=False)
+    labels = model.labels
+    return classification_scores(
+        [e.label for e in examples], probabilities.argmax(1).tolist(), labels.labels, labels.positive
+    )
+
+
+def train_model(
+    config: RunConfig,
+    labels: LabelSet,
+    train_candidates: list[Candidate],
+    dev_candidates: list[Candidate] | None,
+    output_dir: Path,
+    resume: bool = False,
+    callbacks: Sequence[EpochCallback] = (),
+) -> tuple[RelationModel, list[dict[str, Any]], dict[str, Any]]:
+    """Fine-tune one :class:`RelationModel`; returns the best model, the history and throughput facts."""
+    train_config = config.train
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    use_amp = train_config.amp and device.type == "cuda"
+    checkpoint = output_dir / "checkpoint"
+    state: dict[str, Any] = {"epoch": 0, "best": None, "best_epoch": None, "history": [], "bad_epochs": 0}
+    entity_types = {c.head.type for c in train_candidates} | {c.tail.type for c in train_candidates}
+    if resume and (checkpoint / "state.json").exists():
+        logger.info("resuming from %s", checkpoint)
+        model = RelationModel.load(checkpoint / "model")
+        state = read_json(checkpoint / "state.json")
+    else:
+        if resume:
+            logger.info("no checkpoint in %s yet; starting from scratch", output_dir)
+        set_seed(train_config.seed)
+        model = RelationModel.create(config.model, labels, entity_types)
+    model.to(device)
+    encode = TorchClassifier(model).encode
+    stats = EncodingStats()
+    train_examples = encode(train_candidates, stats)
+    dev_examples = encode(dev_candidates) if dev_candidates else []
+    weights = class_weight_tensor(train_examples, len(labels.labels), train_config.class_weights)
+    per_epoch = steps_per_epoch(len(train_examples), train_config.batch_size, train_config.grad_accumulation)
+    total = train_config.max_steps or per_epoch * train_config.epochs
+    optimizer = _optimizer(model, config)
+    scheduler = _schedule(optimizer, total, int(train_config.warmup_ratio * total))
+    if state["epoch"]:
+        load_optimizer(optimizer, checkpoint)
+        scheduler.load_state_dict(read_json(checkpoint / "scheduler.json"))
+        from safetensors.torch import load_file
+
+        torch.set_rng_state(load_file(str(checkpoint / "rng.safetensors"))["cpu"])
+    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
+    writer = _tensorboard(output_dir) if train_config.tensorboard else None
+    pad = model.tokenizer.pad_token_id or 0
+    lengths = [len(e) for e in train_examples]
+    step = state.get("step", 0)
+    seconds_training = state.get("seconds_training", 0.0)
+    examples_seen = state.get("examples_seen", 0)
+    for epoch in range(state["epoch"] + 1, train_config.epochs + 1):
+        if train_config.max_steps and step >= train_config.max_steps:
+            break
+        model.train()
+        batches = batch_indices(
+            lengths,
+            train_config.batch_size,
+            shuffle=True,
+            group_by_length=train_config.group_by_length,
+            seed=train_config.seed * 1000 + epoch,
+        )
+        losses: list[float] = []
+        started = time.perf_counter()
+        progress = tqdm(batches, desc=f"epoch {epoch}/{train_config.epochs}", unit="batch", leave=False)
+        for index, indices in enumerate(progress):
+            batch = {k: v.to(device) for k, v in collate([train_examples[i] for i in indices], pad).items()}
+            with torch.autocast(device_type=device.type, dtype=torch.float16, enabled=use_amp):
+                output = model(batch, weights)
+            assert output.loss is not None
+            loss = output.loss / train_config.grad_accumulation
+            scaler.scale(loss).backward()
+            losses.append(float(output.loss.detach()))
+            examples_seen += len(indices)
+            if (index + 1) % train_config.grad_accumulation == 0 or index + 1 == len(batches):
+                scaler.unscale_(optimizer)
+                torch.nn.utils.clip_grad_norm_(model.parameters(), train_config.max_grad_norm)
+                scaler.step(optimizer)
+                scaler.update()
+                optimizer.zero_grad(set_to_none=True)
+                scheduler.step()
+                step += 1
+                progress.set_postfix(loss=f"{np.mean(losses[-50:]):.4f}")
+                if train_config.max_steps and step >= train_config.max_steps:
+                    break
+        seconds_training += time.perf_counter() - started
+        entry: dict[str, Any] = {
+            "epoch": epoch,
+            "step": step,
+            "train_loss": float(np.mean(losses)) if losses else math.nan,
+            "lr": scheduler.get_last_lr()[0],
+            "seconds": round(time.perf_counter() - started, 2),
+        }
+        improved = True
+        if dev_examples:
+            dev = _dev_scores(model, dev_examples, train_config.eval_batch_size)
+            entry.update(dev_micro_f1=dev["micro_f1"], dev_macro_f1=dev["macro_f1"])
+            improved = state["best"] is None or dev["micro_f1"] > state["best"]
+        logger.info("epoch %d: %s", epoch, json.dumps(entry))
+        state["history"].append(entry)
+        if improved:
+            state.update(best=entry.get("dev_micro_f1"), best_epoch=epoch, bad_epochs=0)
+            model.save(output_dir / "model", {"run": config.model_dump(), "epoch": epoch})
+        else:
+            state["bad_epochs"] += 1
+        state.update(epoch=epoch, step=step, seconds_training=seconds_training, examples_seen=examples_seen)
+        _save_checkpoint(checkpoint, model, optimizer, scheduler, state)
+        _write_metrics(output_dir, state["history"])
+        if writer is not None:
+            for key, value in entry.items():
+                if isinstance(value, float):
+                    writer.add_scalar(key, value, epoch)
+        for callback in callbacks:
+            callback(epoch, entry)
+        patience = train_config.early_stopping_patience
+        if patience and dev_examples and state["bad_epochs"] >= patience:
+            logger.info("early stopping after epoch %d (best epoch %d)", epoch, state["best_epoch"])
+            break
+    if writer is not None:
+        writer.close()
+    best = RelationModel.load(output_dir / "model", device)
+    facts = {
+        "train_pairs": len(train_examples),
+        "train_encoding": stats.to_dict(),
+        "best_epoch": state["best_epoch"],
+        "best_dev_micro_f1": state["best"],
+        "steps": step,
+        "seconds_training": round(seconds_training, 2),
+        "train_examples_per_s": round(examples_seen / seconds_training, 2) if seconds_training else None,
+    }
+    return best, state["history"], facts
+
+
+def _write_metrics(output_dir: Path, history: list[dict[str, Any]]) -> None:
+    from biorelex.data.formats._io import atomic_write
+
+    with atomic_write(output_dir / "metrics.jsonl") as handle:
+        for entry in history:
+            handle.write(json.dumps(entry) + "\n")
+    plot_learning_curve(history, output_dir / "learning_curve.png", f"{output_dir.name}: loss and dev F1")
+
+
+def _tensorboard(output_dir: Path) -> Any:
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        raise ConfigError("train.tensorboard = true needs TensorBoard: pip install tensorboard") from None
+    return SummaryWriter(str(output_dir / "tensorboard"))
+
+
+def _candidates(config: RunConfig, documents: list[Document]) -> list[Candidate]:
+    return list(iter_candidates(documents, candidate_config(config.data.candidates, documents)))
+
+
+def _limit(candidates: list[Candidate], limit: int) -> list[Candidate]:
+    return candidates[:limit] if limit else candidates
+
+
+def train(
+    config: RunConfig,
+    output_dir: str | Path,
+    resume: bool = False,
+    callbacks: Sequence[EpochCallback] = (),
+) -> TrainResult:
+    """Train the configured classifier, evaluate it on dev and test, and write every report."""
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    if config.train.num_threads:
+        torch.set_num_threads(config.train.num_threads)
+    data = config.data
+    train_documents = load_documents(data, data.train)
+    if not train_documents:
+        raise ConfigError("data.train is empty or not set: a training split is needed")
+    dev_documents = load_documents(data, data.dev)
+    test_documents = load_documents(data, data.test)
+    train_candidates = _limit(_candidates(config, train_documents), data.max_train_examples)
+    dev_candidates = (
+        _limit(_candidates(config, dev_documents), data.max_eval_examples) if dev_documents else None
+    )
+    labels = LabelSet.from_labels((c.label for c in train_candidates), data.positive_labels)
+    logger.info(
+        "labels %s (positive: %s), %d training pairs", labels.labels, labels.positive, len(train_candidates)
+    )
+    write_json(output_dir / "config.json", config.model_dump())
+    history: list[dict[str, Any]] = []
+    facts: dict[str, Any] = {}
+    classifier: PairClassifier
+    if config.model.head == "svm":
+        from biorelex.models.svm import SvmClassifier
+
+        svm_started = time.perf_counter()
+        svm = SvmClassifier(labels, config.model.representation)
+        svm.fit(svm.encode(train_candidates))
+        seconds = time.perf_counter() - svm_started
+        svm.save(output_dir / "model", {"run": config.model_dump()})
+        facts = {
+            "train_pairs": len(train_candidates),
+            "seconds_training": round(seconds, 2),
+            "train_examples_per_s": round(len(train_candidates) / seconds, 2),
+        }
+        classifier = svm
+    elif config.model.per_type_binary:
+        members: dict[str, TorchClassifier] = {}
+        for name in labels.labels[1:]:
+            binary = LabelSet.from_labels([name])
+            relabel = [_binary(c, name) for c in train_candidates]
+            dev_relabel = [_binary(c, name) for c in dev_candidates] if dev_candidates else None
+            logger.info("binary model for %s", name)
+            member_dir = output_dir / "binary" / name.replace(":", "_").replace("/", "_")
+            model, member_history, member_facts = train_model(
+                config, binary, relabel, dev_relabel, member_dir, resume, callbacks
+            )
+            members[name] = TorchClassifier(model)
+            history += [{**h, "member": name} for h in member_history]
+            facts.setdefault("members", {})[name] = member_facts
+        seconds = sum(f["seconds_training"] for f in facts["members"].values())
+        seen = sum(f["train_examples_per_s"] * f["seconds_training"] for f in facts["members"].values())
+        facts.update(
+            train_pairs=len(train_candidates),
+            seconds_training=round(seconds, 2),
+            train_examples_per_s=round(seen / seconds, 2) if seconds else None,
+        )
+        ensemble = BinaryEnsemble(members, labels)
+        ensemble.save(output_dir / "model", {"run": config.model_dump()})
+        classifier = ensemble
+    else:
+        model, history, facts = train_model(
+            config, labels, train_candidates, dev_candidates, output_dir, resume, callbacks
+        )
+        classifier = TorchClassifier(model)
+    predictor = Predictor(classifier, config.train.eval_batch_size, data.candidates)
+    reports: dict[str, Any] = {}
+    for split, documents in (("dev", dev_documents), ("test", test_documents)):
+        if not documents:
+            continue
+        evaluation = _evaluate_split(predictor, documents, config, split)
+        write_report(
+            evaluation, output_dir / split, f"{config.model.head}/{config.model.representation} {split}"
+        )
+        reports[split] = _headline(evaluation)
+    summary = {
+        "setting": {
+            "entities": "gold",
+            "corpus": data.corpus,
+            "candidates": data.candidates,
+            "encoder": config.model.encoder,
+            "head": config.model.head,
+            "representation": config.model.representation,
+            "per_type_binary": config.model.per_type_binary,
+            "device": "cuda" if torch.cuda.is_available() else "cpu",
+            "threads": torch.get_num_threads(),
+        },
+        "labels": labels.to_dict(),
+        **facts,
+        "scores": reports,
+        "wall_seconds": round(time.perf_counter() - started, 2),
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+    }
+    write_json(output_dir / "results.json", summary)
+    return TrainResult(output_dir, classifier, history, summary)
+
+
+def _binary(candidate: Candidate, name: str) -> Candidate:
+    import dataclasses
+
+    return dataclasses.replace(candidate, label=name if candidate.label == name else None)
+
+
+def _evaluate_split(
+    predictor: Predictor, documents: list[Document], config: RunConfig, split: str
+) -> Evaluation:
+    limit = config.data.max_eval_examples
+    if limit and all(len(d.entities) == 2 for d in documents):
+        documents = documents[:limit]
+    return evaluate(predictor, documents, {"split": split, "corpus": config.data.corpus})
+
+
+def _headline(evaluation: Evaluation) -> dict[str, Any]:
+    scores = evaluation.scores
+    headline = {
+        k: scores[k] for k in ("micro_precision", "micro_recall", "micro_f1", "macro_f1", "accuracy", "pairs")
+    }
+    auc = scores.get("auc_roc")
+    headline["auc_macro"] = auc["macro"] if auc else None
+    headline["per_class_f1"] = {k: v["f1"] for k, v in scores["per_class"].items()}
+    return headline

@@ -1,0 +1,112 @@
+"""The train / evaluate / predict / compare / cv commands on a tiny corpus with the tiny encoder."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from biorelex.cli import app
+from biorelex.data.formats import read
+
+runner = CliRunner()
+
+
+def write_config(path: Path, encoder: Path, corpus: Path, head: str = "entity_start") -> Path:
+    path.write_text(
+        f"""
+[model]
+encoder = "{encoder}"
+head = "{head}"
+representation = "markers"
+
+[data]
+corpus = ""
+train = "{corpus}/train.jsonl"
+dev = "{corpus}/dev.jsonl"
+test = "{corpus}/test.jsonl"
+
+[train]
+epochs = 3
+batch_size = 8
+lr = 3e-3
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_train_evaluate_predict_compare(tiny_encoder_dir, pair_corpus, tmp_path) -> None:
+    config = write_config(tmp_path / "run.toml", tiny_encoder_dir, pair_corpus)
+    trained = runner.invoke(
+        app, ["train", str(config), "-o", str(tmp_path / "run"), "--set", "train.epochs=2"]
+    )
+    assert trained.exit_code == 0, trained.output
+    assert "test: micro-F1" in trained.output
+    assert len((tmp_path / "run" / "metrics.jsonl").read_text().splitlines()) == 2  # the override applied
+
+    model = tmp_path / "run" / "model"
+    evaluated = runner.invoke(
+        app, ["evaluate", str(model), str(pair_corpus / "test.jsonl"), "-o", str(tmp_path / "eval")]
+    )
+    assert evaluated.exit_code == 0, evaluated.output
+    scores = json.loads(evaluated.stdout.strip().splitlines()[-1])
+    assert scores["pairs"] == 16
+    assert (tmp_path / "eval" / "confusion.png").exists()
+
+    predicted = runner.invoke(
+        app, ["predict", str(model), str(pair_corpus / "test.jsonl"), "-o", str(tmp_path / "out.jsonl")]
+    )
+    assert predicted.exit_code == 0, predicted.output
+    documents = list(read(tmp_path / "out.jsonl", "jsonl"))
+    assert len(documents) == 16
+    assert all(r.score is not None and 0 <= r.score <= 1 for d in documents for r in d.relations)
+
+    svm = runner.invoke(
+        app,
+        [
+            "train",
+            str(config),
+            "-o",
+            str(tmp_path / "svm"),
+            "--set",
+            "model.head=svm",
+            "--set",
+            "model.representation=mask",
+        ],
+    )
+    assert svm.exit_code == 0, svm.output
+    compared = runner.invoke(
+        app, ["compare", str(tmp_path / "svm" / "test"), str(tmp_path / "eval"), "--samples", "200"]
+    )
+    assert compared.exit_code == 0, compared.output
+    result = json.loads(compared.stdout.strip().splitlines()[-1])
+    assert result["pairs"] == 16 and 0.0 <= result["p_value"] <= 1.0
+
+
+def test_cv_command(pair_corpus, tmp_path) -> None:
+    config = write_config(tmp_path / "run.toml", Path("unused"), pair_corpus, head="svm")
+    result = runner.invoke(app, ["cv", str(config), "-o", str(tmp_path / "cv"), "--folds", "2"])
+    assert result.exit_code == 0, result.output
+    assert "2-fold F1" in result.output
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["train", "missing.toml"], "config file not found"),
+        (["train", "--set", "train.lr=fast"], "train.lr"),
+        (["evaluate", "no-such-model", "x.jsonl"], "not a biorelex model directory"),
+        (["compare", "a", "b"], "no predictions.jsonl"),
+    ],
+)
+def test_errors_are_messages_not_tracebacks(
+    arguments: list[str], message: str, tmp_path, monkeypatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, arguments)
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output

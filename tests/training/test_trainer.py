@@ -1,0 +1,127 @@
+"""The training loop end to end on a tiny learnable corpus with the tiny encoder."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from biorelex.config import RunConfig, load_config
+from biorelex.errors import ConfigError
+from biorelex.inference.predictor import load_classifier
+from biorelex.training.cv import cross_validate
+from biorelex.training.trainer import train
+
+
+def tiny_config(encoder, corpus, *overrides: str) -> RunConfig:
+    return load_config(
+        None,
+        [
+            f"model.encoder='{encoder}'",
+            "model.head='entity_start'",
+            "model.representation='markers'",
+            "data.corpus=''",
+            f"data.train='{corpus}/train.jsonl'",
+            f"data.dev='{corpus}/dev.jsonl'",
+            f"data.test='{corpus}/test.jsonl'",
+            "train.epochs=30",
+            "train.batch_size=8",
+            "train.lr=3e-3",
+            *overrides,
+        ],
+    )
+
+
+def test_training_learns_the_tiny_corpus_and_writes_every_report(
+    tiny_encoder_dir, pair_corpus, tmp_path
+) -> None:
+    result = train(tiny_config(tiny_encoder_dir, pair_corpus), tmp_path / "run")
+    run = tmp_path / "run"
+    assert result.summary["scores"]["test"]["micro_f1"] > 0.9
+    for name in ("metrics.jsonl", "learning_curve.png", "results.json", "config.json"):
+        assert (run / name).exists(), name
+    for split in ("dev", "test"):
+        for name in ("scores.json", "predictions.jsonl", "errors.tsv", "confusion.png"):
+            assert (run / split / name).exists(), f"{split}/{name}"
+    history = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert len(history) == 30
+    assert history[-1]["train_loss"] < history[0]["train_loss"]
+    scores = json.loads((run / "test" / "scores.json").read_text())
+    assert scores["setting"]["entities"] == "gold"
+    assert scores["setting"]["split"] == "test"
+
+
+def test_resume_after_interrupt_reaches_the_same_weights(tiny_encoder_dir, pair_corpus, tmp_path) -> None:
+    config = tiny_config(tiny_encoder_dir, pair_corpus, "train.epochs=4", "data.test=''")
+    train(config, tmp_path / "straight")
+
+    class Interrupt(Exception):
+        pass
+
+    def stop_after_two(epoch: int, entry: dict) -> None:
+        if epoch == 2:
+            raise Interrupt
+
+    with pytest.raises(Interrupt):
+        train(config, tmp_path / "resumed", callbacks=[stop_after_two])
+    assert json.loads((tmp_path / "resumed" / "checkpoint" / "state.json").read_text())["epoch"] == 2
+    train(config, tmp_path / "resumed", resume=True)
+    for part in ("checkpoint/model/head.safetensors", "checkpoint/model/encoder/model.safetensors"):
+        straight = load_file(str(tmp_path / "straight" / part))
+        resumed = load_file(str(tmp_path / "resumed" / part))
+        for key in straight:
+            torch.testing.assert_close(resumed[key], straight[key], rtol=0, atol=1e-6, msg=f"{part}:{key}")
+    lines = (tmp_path / "resumed" / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(line)["epoch"] for line in lines] == [1, 2, 3, 4]
+
+
+def test_early_stopping_stops_when_dev_stalls(tiny_encoder_dir, pair_corpus, tmp_path) -> None:
+    config = tiny_config(tiny_encoder_dir, pair_corpus, "train.lr=0.0", "train.early_stopping_patience=2")
+    result = train(config, tmp_path / "run")
+    assert len(result.history) == 3  # epoch 1 sets the best; 2 and 3 do not improve
+
+
+def test_class_weights_and_accumulation_train(tiny_encoder_dir, pair_corpus, tmp_path) -> None:
+    config = tiny_config(
+        tiny_encoder_dir,
+        pair_corpus,
+        "train.class_weights='balanced'",
+        "train.grad_accumulation=2",
+        "train.epochs=2",
+    )
+    result = train(config, tmp_path / "run")
+    assert result.history[-1]["step"] == 2 * 3  # 48 pairs / 8 per batch / 2 accumulated
+
+
+def test_per_type_binary_models_combine(tiny_encoder_dir, pair_corpus, tmp_path) -> None:
+    config = tiny_config(tiny_encoder_dir, pair_corpus, "model.head='relex'", "model.per_type_binary=true")
+    result = train(config, tmp_path / "run")
+    assert sorted(result.summary["members"]) == ["CPR:3", "CPR:4"]
+    assert result.summary["scores"]["test"]["micro_f1"] > 0.9
+    loaded = load_classifier(tmp_path / "run" / "model", progress=False)
+    assert type(loaded).__name__ == "BinaryEnsemble"
+
+
+def test_svm_baseline_behind_the_same_api(pair_corpus, tmp_path) -> None:
+    config = tiny_config("unused", pair_corpus, "model.head='svm'", "model.representation='mask'")
+    result = train(config, tmp_path / "run")
+    assert result.summary["scores"]["test"]["micro_f1"] == 1.0
+    loaded = load_classifier(tmp_path / "run" / "model")
+    assert type(loaded).__name__ == "SvmClassifier"
+
+
+def test_cross_validation_by_document(tiny_encoder_dir, pair_corpus, tmp_path) -> None:
+    config = tiny_config(tiny_encoder_dir, pair_corpus, "model.head='svm'")
+    summary = cross_validate(config, tmp_path / "cv", folds=3)
+    assert summary["folds"] == 3
+    assert len(summary["per_fold"]) == 3
+    assert 0.0 <= summary["micro_f1"]["std"] <= summary["micro_f1"]["mean"] + 1e-9
+    assert json.loads((tmp_path / "cv" / "cv.json").read_text())["folds"] == 3
+
+
+def test_missing_training_split_is_a_clear_error(tmp_path) -> None:
+    config = load_config(None, ["data.corpus=''", "data.train=''"])
+    with pytest.raises(ConfigError, match="data.train"):
+        train(config, tmp_path / "run")
