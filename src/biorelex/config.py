@@ -8,10 +8,10 @@ resolved config is written as JSON next to the weights it produced.
 from __future__ import annotations
 
 import json
+import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-import tomllib
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from biorelex.errors import ConfigError
