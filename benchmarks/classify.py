@@ -21,7 +21,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import BENCH_DIR, provenance, write_json  # noqa: E402
+from _common import BENCH_DIR, provenance, update_summary, write_json  # noqa: E402
 
 ROOT = BENCH_DIR.parent
 RESULTS = BENCH_DIR / "results"
@@ -93,6 +93,86 @@ def run(name: str, runs_dir: Path, data_dir: str | None) -> dict[str, Any]:
     return result
 
 
+def _test(result: dict[str, Any]) -> dict[str, Any]:
+    summary = result["summary"]
+    if result["kind"] == "cv":
+        return {k: summary[k]["mean"] for k in ("micro_f1", "auc_macro") if k in summary}
+    return summary["scores"]["test"]
+
+
+def summarise() -> None:
+    """Fill benchmarks/summary.json (classify.*) and print the RESULTS.md table from results/."""
+    import statistics
+
+    results = {
+        p.stem.removeprefix("classify_"): json.loads(p.read_text())
+        for p in sorted(RESULTS.glob("classify_*.json"))
+    }
+    rows = []
+    for name, result in results.items():
+        if name.startswith("peer_hf"):
+            test = result["test"]
+            rows.append(
+                (
+                    name,
+                    test["micro_f1"],
+                    test.get("macro_f1"),
+                    result["train_examples_per_s"],
+                    result["seconds_training"],
+                    result["peak_rss_mb"],
+                )
+            )
+            update_summary(
+                f"classify.peer_hf.{name.removeprefix('peer_hf_')}.test.micro_f1",
+                round(100 * test["micro_f1"], 2),
+            )
+            if name == "peer_hf_chemprot":
+                update_summary(
+                    "classify.peer_hf.chemprot.train_examples_per_s", result["train_examples_per_s"]
+                )
+            continue
+        summary = result["summary"]
+        test = _test(result)
+        rows.append(
+            (
+                name,
+                test.get("micro_f1"),
+                test.get("macro_f1"),
+                summary.get("train_examples_per_s"),
+                summary.get("seconds_training"),
+                summary.get("peak_rss_mb"),
+            )
+        )
+    for corpus in ("chemprot", "ddi"):
+        seeds = [_test(r)["micro_f1"] for n, r in results.items() if n.startswith(f"{corpus}_best_s")]
+        if seeds:
+            update_summary(f"classify.{corpus}.test.micro_f1", round(100 * statistics.fmean(seeds), 2))
+            update_summary(f"classify.{corpus}.test.seeds", len(seeds))
+            update_summary(
+                f"classify.{corpus}.test.std",
+                round(100 * statistics.stdev(seeds), 2) if len(seeds) > 1 else None,
+            )
+        speeds = [
+            r["summary"]["train_examples_per_s"]
+            for n, r in results.items()
+            if n.startswith(f"{corpus}_best_s")
+        ]
+        if speeds and corpus == "chemprot":
+            update_summary("classify.chemprot.train_examples_per_s", round(statistics.fmean(speeds), 2))
+    for corpus in ("gad", "euadr"):
+        if f"{corpus}_best_cv" in results:
+            update_summary(
+                f"classify.{corpus}.cv.f1", round(100 * _test(results[f"{corpus}_best_cv"])["micro_f1"], 2)
+            )
+    print("| run | test micro-F1 | macro-F1 | train ex/s | train s | peak RSS MB |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name, f1, macro, speed, seconds, rss in rows:
+        cell = lambda v, scale=1.0: "" if v is None else f"{scale * v:.2f}"  # noqa: E731
+        print(
+            f"| {name} | {cell(f1, 100)} | {cell(macro, 100)} | {cell(speed)} | {cell(seconds)} | {cell(rss)} |"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -102,7 +182,11 @@ def main() -> None:
     parser.add_argument("--runs-dir", type=Path, default=Path(os.environ.get("BIORELEX_RUNS", "../runs")))
     parser.add_argument("--data-dir", default=None, help="corpus root (default ../shared/data)")
     parser.add_argument("--force", action="store_true", help="re-run runs whose results exist")
+    parser.add_argument("--summarise", action="store_true", help="update summary.json and print the table")
     args = parser.parse_args()
+    if args.summarise:
+        summarise()
+        return
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.list or not args.runs:
         for name, (config, overrides, kind) in RUNS.items():
