@@ -21,7 +21,7 @@ install: $(BIN)/biorelex
 run: install
 	$(BIN)/python benchmarks/corpus_stats.py --data-dir $(DATA) --out benchmarks/corpus_stats.json
 	$(BIN)/biorelex train configs/quick.toml -o runs/quick --set "data.data_dir='$(DATA)'"
-	$(BIN)/biorelex predict runs/quick/model $(DATA)/chemprot/blurb/dev.jsonl -o runs/quick/dev_predictions.jsonl
+	$(BIN)/biorelex predict runs/quick/model $(DATA)/chemprot/raw/chemprot_development_abstracts.tsv --candidates chemprot -o runs/quick/chemprot_dev_predicted.bioc.json
 
 test: install
 	$(BIN)/ruff check src tests benchmarks
