@@ -32,7 +32,7 @@ def split_location(data: DataConfig, split: str) -> tuple[Path, str | None, bool
     return Path(split), data.format, data.lenient
 
 
-def load_documents(data: DataConfig, split: str | None, limit_pairs: int = 0) -> list[Document] | None:
+def load_documents(data: DataConfig, split: str | None) -> list[Document] | None:
     """The Documents of ``split`` (``None`` when the split is not configured)."""
     if not split:
         return None
@@ -41,8 +41,6 @@ def load_documents(data: DataConfig, split: str | None, limit_pairs: int = 0) ->
     documents = list(read(path, format, report=report))
     if report.skipped:
         logger.warning("%s: %s", path, report.summary())
-    if limit_pairs and len(documents) > limit_pairs and all(len(d.entities) == 2 for d in documents):
-        documents = documents[:limit_pairs]  # pair files: one document = one pair
     logger.info("%s: %d documents", path, len(documents))
     return documents
 
