@@ -75,6 +75,16 @@ def torch_predict_proba(
     return probabilities
 
 
+def encode_for(
+    model: Any, labels: LabelSet, candidates: Iterable[Candidate], stats: EncodingStats | None = None
+) -> list[PairExample]:
+    """Encode candidates with ``model``'s tokenizer, representation and length budget."""
+    config = model.config
+    return build_examples(
+        candidates, model.tokenizer, labels, config.representation, config.max_length, stats
+    )
+
+
 class TorchClassifier:
     """A :class:`RelationModel` behind the :class:`PairClassifier` protocol."""
 
@@ -86,10 +96,7 @@ class TorchClassifier:
     def encode(
         self, candidates: Iterable[Candidate], stats: EncodingStats | None = None
     ) -> list[PairExample]:
-        config = self.model.config
-        return build_examples(
-            candidates, self.model.tokenizer, self.labels, config.representation, config.max_length, stats
-        )
+        return encode_for(self.model, self.labels, candidates, stats)
 
     def predict_proba(self, examples: Sequence[PairExample], batch_size: int = 64) -> np.ndarray:
         return torch_predict_proba(self.model, examples, batch_size, self.progress)
@@ -117,10 +124,7 @@ class BinaryEnsemble:
         self, candidates: Iterable[Candidate], stats: EncodingStats | None = None
     ) -> list[PairExample]:
         first = next(iter(self.members.values()))
-        config = first.model.config
-        return build_examples(
-            candidates, first.model.tokenizer, self.labels, config.representation, config.max_length, stats
-        )
+        return encode_for(first.model, self.labels, candidates, stats)
 
     def predict_proba(self, examples: Sequence[PairExample], batch_size: int = 64) -> np.ndarray:
         scores = np.zeros((len(examples), len(self.labels.labels)), dtype=np.float32)
@@ -157,10 +161,10 @@ def load_classifier(
     meta = load_metadata(directory)
     kind = meta.get("kind")
     if kind == "relation_classifier":
-        return TorchClassifier(RelationModel.load(directory, device or _default_device()), progress)
+        return TorchClassifier(RelationModel.load(directory, device or default_device()), progress)
     if kind == "binary_ensemble":
         members = {
-            name: TorchClassifier(RelationModel.load(directory / sub, device or _default_device()), progress)
+            name: TorchClassifier(RelationModel.load(directory / sub, device or default_device()), progress)
             for name, sub in meta["members"].items()
         }
         return BinaryEnsemble(members, LabelSet.from_dict(meta["labels"]))
@@ -171,7 +175,8 @@ def load_classifier(
     raise ConfigError(f"{directory}: unknown model kind {kind!r}")
 
 
-def _default_device() -> str:
+def default_device() -> str:
+    """``cuda`` when a GPU is present, else ``cpu``."""
     import torch
 
     return "cuda" if torch.cuda.is_available() else "cpu"

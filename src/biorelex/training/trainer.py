@@ -50,7 +50,13 @@ from biorelex.document import Document
 from biorelex.errors import ConfigError
 from biorelex.evaluation.evaluate import Evaluation, evaluate, write_report
 from biorelex.evaluation.metrics import classification_scores, plot_learning_curve
-from biorelex.inference.predictor import BinaryEnsemble, PairClassifier, Predictor, TorchClassifier
+from biorelex.inference.predictor import (
+    BinaryEnsemble,
+    PairClassifier,
+    Predictor,
+    TorchClassifier,
+    default_device,
+)
 from biorelex.models.relation_model import RelationModel
 from biorelex.models.serialization import (
     atomic_directory,
@@ -165,7 +171,7 @@ def train_model(
 ) -> tuple[RelationModel, list[dict[str, Any]], dict[str, Any]]:
     """Fine-tune one :class:`RelationModel`; returns the best model, the history and throughput facts."""
     train_config = config.train
-    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = torch.device(default_device())
     use_amp = train_config.amp and device.type == "cuda"
     checkpoint = output_dir / "checkpoint"
     state: dict[str, Any] = {"epoch": 0, "best": None, "best_epoch": None, "history": [], "bad_epochs": 0}
@@ -401,7 +407,7 @@ def train(
             "head": config.model.head,
             "representation": config.model.representation,
             "per_type_binary": config.model.per_type_binary,
-            "device": "cuda" if torch.cuda.is_available() else "cpu",
+            "device": default_device(),
             "threads": torch.get_num_threads(),
         },
         "labels": labels.to_dict(),
