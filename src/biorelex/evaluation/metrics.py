@@ -25,12 +25,16 @@ def _prf(tp: int, predicted: int, gold: int) -> tuple[float, float, float]:
     return precision, recall, f1
 
 
-def micro_f1(gold: np.ndarray, predicted: np.ndarray, positive: np.ndarray) -> float:
-    """Micro-F1 over positive class indices (vectorised; used by the bootstrap)."""
+def micro_prf(gold: np.ndarray, predicted: np.ndarray, positive: np.ndarray) -> tuple[float, float, float]:
+    """Micro precision, recall and F1 over positive class indices (vectorised)."""
     predicted_positive = np.isin(predicted, positive)
-    gold_positive = np.isin(gold, positive)
     tp = int(np.sum(predicted_positive & (predicted == gold)))
-    return _prf(tp, int(predicted_positive.sum()), int(gold_positive.sum()))[2]
+    return _prf(tp, int(predicted_positive.sum()), int(np.isin(gold, positive).sum()))
+
+
+def micro_f1(gold: np.ndarray, predicted: np.ndarray, positive: np.ndarray) -> float:
+    """Micro-F1 over positive class indices (used by the bootstrap)."""
+    return micro_prf(gold, predicted, positive)[2]
 
 
 def classification_scores(
@@ -54,10 +58,7 @@ def classification_scores(
     if gold_array.shape != predicted_array.shape:
         raise ValueError(f"{len(gold_array)} gold labels but {len(predicted_array)} predictions")
     positive_index = np.array([labels.index(name) for name in positive], dtype=np.int64)
-    predicted_positive = np.isin(predicted_array, positive_index)
-    gold_positive = np.isin(gold_array, positive_index)
-    tp = int(np.sum(predicted_positive & (predicted_array == gold_array)))
-    precision, recall, f1 = _prf(tp, int(predicted_positive.sum()), int(gold_positive.sum()))
+    precision, recall, f1 = micro_prf(gold_array, predicted_array, positive_index)
     per_class: dict[str, dict[str, float]] = {}
     for index, name in enumerate(labels):
         class_tp = int(np.sum((predicted_array == index) & (gold_array == index)))
