@@ -102,3 +102,30 @@ def write_pair_corpus(directory: Path, sizes: dict[str, int], seed: int = 0) -> 
 @pytest.fixture
 def pair_corpus(tmp_path) -> Path:
     return write_pair_corpus(tmp_path / "corpus", {"train": 48, "dev": 16, "test": 16})
+
+
+@pytest.fixture(scope="session")
+def trained_tiny_run(tmp_path_factory, tiny_encoder_dir) -> Path:
+    """A tiny entity_start/markers classifier trained on the learnable pair corpus (run directory)."""
+    from biorelex.config import load_config
+    from biorelex.training.trainer import train
+
+    root = tmp_path_factory.mktemp("trained-tiny")
+    corpus = write_pair_corpus(root / "corpus", {"train": 48, "dev": 16, "test": 24})
+    config = load_config(
+        None,
+        [
+            f"model.encoder='{tiny_encoder_dir}'",
+            "model.head='entity_start'",
+            "model.representation='markers'",
+            "data.corpus=''",
+            f"data.train='{corpus}/train.jsonl'",
+            f"data.dev='{corpus}/dev.jsonl'",
+            f"data.test='{corpus}/test.jsonl'",
+            "train.epochs=15",
+            "train.batch_size=8",
+            "train.lr=3e-3",
+        ],
+    )
+    train(config, root / "run")
+    return root

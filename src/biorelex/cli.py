@@ -13,7 +13,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from biorelex.errors import BiorelexError
+from biorelex.errors import BiorelexError, ConfigError
 
 app = typer.Typer(
     name="biorelex",
@@ -266,12 +266,73 @@ def train(
     except BiorelexError as exc:
         _fail(exc)
         return
-    for split, scores in result.summary["scores"].items():
+    _print_run(result.summary, output)
+
+
+def _print_run(summary: dict[str, Any], output: Path) -> None:
+    for split, scores in summary["scores"].items():
         typer.echo(
             f"{split}: micro-F1 {100 * scores['micro_f1']:.2f} (P {100 * scores['micro_precision']:.2f}, "
             f"R {100 * scores['micro_recall']:.2f}) over {scores['pairs']} pairs, gold entities"
         )
     typer.echo(f"model: {output / 'model'}")
+
+
+@app.command()
+def distill(
+    teacher: Annotated[Path, typer.Argument(help="The trained teacher's model directory.")],
+    config: Annotated[
+        Optional[Path], typer.Option("--config", "-c", help="Run config (TOML) for data and training.")
+    ] = None,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Run directory.")] = Path("runs/student"),
+    student: Annotated[
+        Optional[str], typer.Option(help="Student encoder; default: the teacher's first --layers layers.")
+    ] = None,
+    layers: Annotated[Optional[int], typer.Option(help="Layers the default student keeps.")] = None,
+    overrides: SetOption = None,
+    resume: Annotated[bool, typer.Option(help="Continue an interrupted run from its checkpoint.")] = False,
+) -> None:
+    """Distil a teacher into a smaller student (soft labels + gold labels), then score it."""
+    try:
+        extra = list(overrides or [])
+        if student is not None:
+            extra.append(f"distill.student={json.dumps(student)}")
+        if layers is not None:
+            extra.append(f"distill.layers={layers}")
+        run_config = _load_config(config, extra)
+        from biorelex.training.distill import distill as run_distill
+
+        result = run_distill(run_config, teacher, output, resume=resume)
+    except BiorelexError as exc:
+        _fail(exc)
+        return
+    _print_run(result.summary, output)
+
+
+@app.command()
+def export(
+    model: Annotated[Path, typer.Argument(help="A trained relation classifier directory.")],
+    output: Annotated[Path, typer.Argument(help="Folder to write the exported model to.")],
+    onnx: Annotated[bool, typer.Option("--onnx", help="Export to ONNX (the only target so far).")] = True,
+    quantize: Annotated[
+        Optional[str], typer.Option(help="Quantise the exported graph: int8 (dynamic).")
+    ] = None,
+    opset: Annotated[int, typer.Option(help="ONNX opset version.")] = 17,
+) -> None:
+    """Export encoder + head as one ONNX graph (optionally int8) that predicts without torch."""
+    try:
+        if not onnx:
+            raise ConfigError("only --onnx export exists; pass --onnx")
+        from biorelex.inference.onnx import export_onnx
+
+        metadata = export_onnx(model, output, quantize, opset)
+    except BiorelexError as exc:
+        _fail(exc)
+        return
+    typer.echo(
+        f"exported {model} -> {output} ({metadata['precision']}; fp32 graph vs PyTorch max |diff| "
+        f"{metadata['parity_fp32_max_abs_diff']:.1e}); use it with `biorelex predict {output} ...`"
+    )
 
 
 @app.command()

@@ -106,12 +106,54 @@ class TrainConfig(_Section):
     tensorboard: bool = False
 
 
+class DistillConfig(_Section):
+    """Knowledge distillation (``biorelex distill``); ignored by ``train``.
+
+    Attributes:
+        student: an encoder (hub id, directory, ``embedded:...``) for the student; empty = the
+            teacher's own encoder cut to its first ``layers`` layers (head copied from the teacher).
+        layers: encoder layers kept in the default student.
+        temperature: softmax temperature of the teacher and student distributions in the KL term.
+        alpha: weight of the KL term; ``1 - alpha`` weighs the cross-entropy with the gold labels.
+        unlabeled: extra files (any readable format, entities given) whose candidate pairs are
+            learnt from the teacher's soft labels alone.
+    """
+
+    student: str = ""
+    layers: int = 3
+    temperature: float = 2.0
+    alpha: float = 0.5
+    unlabeled: list[str] = []
+
+    @field_validator("layers")
+    @classmethod
+    def _positive_layers(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError("the student keeps at least 1 layer")
+        return value
+
+    @field_validator("alpha")
+    @classmethod
+    def _unit_alpha(cls, value: float) -> float:
+        if not 0.0 <= value <= 1.0:
+            raise ValueError("alpha is a weight between 0 and 1")
+        return value
+
+    @field_validator("temperature")
+    @classmethod
+    def _positive_temperature(cls, value: float) -> float:
+        if value <= 0:
+            raise ValueError("temperature must be positive")
+        return value
+
+
 class RunConfig(_Section):
-    """A whole run: model, data and training."""
+    """A whole run: model, data and training (and distillation settings for ``distill``)."""
 
     model: ModelConfig = ModelConfig()
     data: DataConfig = DataConfig()
     train: TrainConfig = TrainConfig()
+    distill: DistillConfig = DistillConfig()
 
 
 def _parse_value(raw: str) -> Any:

@@ -167,31 +167,42 @@ def build_examples(
     return examples
 
 
-def collate(examples: Sequence[PairExample], pad_token_id: int) -> dict[str, Any]:
-    """Pad a batch to its longest pair (dynamic padding) and build the head's position tensors."""
-    import torch
+def pad_arrays(examples: Sequence[PairExample], pad_token_id: int) -> dict[str, Any]:
+    """Pad a batch to its longest pair (dynamic padding) as int64 numpy arrays (no torch needed).
+
+    Keys: ``input_ids``, ``attention_mask``, ``head_mask``, ``tail_mask`` ``(batch, seq)``;
+    ``head_start``, ``tail_start``, ``labels`` ``(batch,)``.
+    """
+    import numpy as np
 
     width = max(len(e) for e in examples)
     batch = len(examples)
-    input_ids = torch.full((batch, width), pad_token_id, dtype=torch.long)  # (batch, seq)
-    attention_mask = torch.zeros((batch, width), dtype=torch.long)  # (batch, seq)
-    head_mask = torch.zeros((batch, width), dtype=torch.long)  # (batch, seq)
-    tail_mask = torch.zeros((batch, width), dtype=torch.long)  # (batch, seq)
+    input_ids = np.full((batch, width), pad_token_id, dtype=np.int64)
+    attention_mask = np.zeros((batch, width), dtype=np.int64)
+    head_mask = np.zeros((batch, width), dtype=np.int64)
+    tail_mask = np.zeros((batch, width), dtype=np.int64)
     for row, example in enumerate(examples):
         ids = example.encoded.input_ids
-        input_ids[row, : len(ids)] = torch.tensor(ids)
+        input_ids[row, : len(ids)] = ids
         attention_mask[row, : len(ids)] = 1
         head_mask[row, slice(*example.encoded.head)] = 1
         tail_mask[row, slice(*example.encoded.tail)] = 1
     return {
         "input_ids": input_ids,
         "attention_mask": attention_mask,
-        "head_start": torch.tensor([e.encoded.head[0] for e in examples]),  # (batch,)
-        "tail_start": torch.tensor([e.encoded.tail[0] for e in examples]),  # (batch,)
+        "head_start": np.array([e.encoded.head[0] for e in examples], dtype=np.int64),
+        "tail_start": np.array([e.encoded.tail[0] for e in examples], dtype=np.int64),
         "head_mask": head_mask,
         "tail_mask": tail_mask,
-        "labels": torch.tensor([e.label for e in examples]),  # (batch,)
+        "labels": np.array([e.label for e in examples], dtype=np.int64),
     }
+
+
+def collate(examples: Sequence[PairExample], pad_token_id: int) -> dict[str, Any]:
+    """:func:`pad_arrays` as torch tensors, ready for :class:`~biorelex.models.RelationModel`."""
+    import torch
+
+    return {k: torch.from_numpy(v) for k, v in pad_arrays(examples, pad_token_id).items()}
 
 
 def batch_indices(

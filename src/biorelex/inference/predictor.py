@@ -152,14 +152,28 @@ class BinaryEnsemble:
 
 
 def load_classifier(
-    directory: str | Path, device: str | None = None, progress: bool = True
+    directory: str | Path, device: str | None = None, progress: bool = True, num_threads: int | None = None
 ) -> PairClassifier:
-    """Load any saved pair classifier (relation model, binary ensemble, SVM)."""
-    from biorelex.models.relation_model import RelationModel, load_metadata
+    """Load any saved pair classifier: relation model, binary ensemble, SVM or exported ONNX folder.
+
+    ``num_threads`` sets the CPU threads of the forward pass (PyTorch or onnxruntime).
+    """
+    from biorelex.models.serialization import load_metadata
 
     directory = Path(directory)
     meta = load_metadata(directory)
     kind = meta.get("kind")
+    if kind == "onnx_relation_classifier":
+        from biorelex.inference.onnx import OnnxClassifier
+
+        return OnnxClassifier.load(directory, num_threads=num_threads, progress=progress)
+    from biorelex.models.relation_model import RelationModel
+
+    if num_threads:
+        import torch
+
+        torch.set_num_threads(num_threads)
+
     if kind == "relation_classifier":
         return TorchClassifier(RelationModel.load(directory, device or default_device()), progress)
     if kind == "binary_ensemble":
@@ -200,8 +214,11 @@ class Predictor:
         self.candidates = candidates
 
     @classmethod
-    def from_directory(cls, directory: str | Path, **kwargs: Any) -> Predictor:
-        return cls(load_classifier(directory), **kwargs)
+    def from_directory(
+        cls, directory: str | Path, num_threads: int | None = None, device: str | None = None, **kwargs: Any
+    ) -> Predictor:
+        """A predictor over any saved classifier (PyTorch, ensemble, SVM or exported ONNX folder)."""
+        return cls(load_classifier(directory, device, num_threads=num_threads), **kwargs)
 
     @property
     def labels(self) -> LabelSet:

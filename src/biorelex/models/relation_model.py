@@ -21,11 +21,10 @@ from biorelex.data.representation import special_tokens
 from biorelex.errors import ConfigError
 from biorelex.models.encoder import load_encoder
 from biorelex.models.heads import HEADS, HeadInputs, RelationHead
-from biorelex.models.serialization import atomic_directory, read_json, write_json
+from biorelex.models.serialization import MODEL_FILE, atomic_directory, load_metadata, write_json
 
 logger = logging.getLogger(__name__)
 
-MODEL_FILE = "biorelex.json"
 FORMAT_VERSION = 1
 
 
@@ -151,10 +150,7 @@ class RelationModel(nn.Module):
         from transformers import AutoModel, AutoTokenizer
 
         directory = Path(directory)
-        meta_path = directory / MODEL_FILE
-        if not meta_path.exists():
-            raise ConfigError(f"{directory} is not a biorelex model directory (no {MODEL_FILE})")
-        meta = read_json(meta_path)
+        meta = load_metadata(directory)
         if meta.get("kind") != "relation_classifier":
             raise ConfigError(f"{directory} holds a {meta.get('kind')!r} model, not a relation classifier")
         config = ModelConfig.model_validate(meta["model"])
@@ -165,12 +161,3 @@ class RelationModel(nn.Module):
         head.load_state_dict(load_file(str(directory / "head.safetensors")))
         model = cls(encoder, tokenizer, head, labels, config).eval()
         return model.to(device) if device is not None else model
-
-
-def load_metadata(directory: str | Path) -> dict[str, Any]:
-    """The ``biorelex.json`` of a model directory."""
-    path = Path(directory) / MODEL_FILE
-    if not path.exists():
-        raise ConfigError(f"{directory} is not a biorelex model directory (no {MODEL_FILE})")
-    data: dict[str, Any] = read_json(path)
-    return data

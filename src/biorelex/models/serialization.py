@@ -13,10 +13,10 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
-from safetensors.torch import load_file, save_file
+if TYPE_CHECKING:
+    import torch
 
 
 @contextmanager
@@ -47,8 +47,25 @@ def read_json(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+MODEL_FILE = "biorelex.json"
+
+
+def load_metadata(directory: str | Path) -> dict[str, Any]:
+    """The ``biorelex.json`` of a model directory (any kind); torch is not imported."""
+    from biorelex.errors import ConfigError
+
+    path = Path(directory) / MODEL_FILE
+    if not path.exists():
+        raise ConfigError(f"{directory} is not a biorelex model directory (no {MODEL_FILE})")
+    data: dict[str, Any] = read_json(path)
+    return data
+
+
 def save_optimizer(optimizer: torch.optim.Optimizer, directory: Path) -> None:
     """Optimizer state as ``optimizer.safetensors`` (tensors) + ``optimizer.json`` (the rest)."""
+    import torch
+    from safetensors.torch import save_file
+
     state = optimizer.state_dict()
     tensors: dict[str, torch.Tensor] = {}
     scalars: dict[str, dict[str, Any]] = {}
@@ -64,6 +81,8 @@ def save_optimizer(optimizer: torch.optim.Optimizer, directory: Path) -> None:
 
 def load_optimizer(optimizer: torch.optim.Optimizer, directory: Path) -> None:
     """Restore what :func:`save_optimizer` wrote."""
+    from safetensors.torch import load_file
+
     tensors = load_file(str(directory / "optimizer.safetensors"))
     meta = read_json(directory / "optimizer.json")
     state: dict[int, dict[str, Any]] = {}

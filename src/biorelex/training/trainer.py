@@ -28,7 +28,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import torch
@@ -57,7 +57,7 @@ from biorelex.inference.predictor import (
     TorchClassifier,
     default_device,
 )
-from biorelex.models.relation_model import RelationModel
+from biorelex.models.relation_model import RelationModel, RelationOutput
 from biorelex.models.serialization import (
     atomic_directory,
     load_optimizer,
@@ -70,6 +70,25 @@ from biorelex.training.data import load_documents
 logger = logging.getLogger(__name__)
 
 EpochCallback = Callable[[int, dict[str, Any]], None]
+
+
+class TrainingHooks(Protocol):
+    """What a variant of fine-tuning (distillation, self-training) changes in :func:`train`.
+
+    ``labels`` fixes the label set; ``prepare`` sees (and may extend) the training candidates
+    before encoding; ``create_model`` builds the initial model; ``loss`` replaces the cross-entropy
+    of a batch (``indices`` are the batch's positions in the prepared candidate list).
+    """
+
+    labels: LabelSet
+
+    def prepare(self, candidates: list[Candidate]) -> list[Candidate]: ...
+
+    def create_model(self, config: RunConfig, labels: LabelSet, entity_types: set[str]) -> RelationModel: ...
+
+    def loss(
+        self, output: RelationOutput, batch: dict[str, torch.Tensor], indices: list[int]
+    ) -> torch.Tensor: ...
 
 
 @dataclass
@@ -168,6 +187,7 @@ def train_model(
     output_dir: Path,
     resume: bool = False,
     callbacks: Sequence[EpochCallback] = (),
+    hooks: TrainingHooks | None = None,
 ) -> tuple[RelationModel, list[dict[str, Any]], dict[str, Any]]:
     """Fine-tune one :class:`RelationModel`; returns the best model, the history and throughput facts."""
     train_config = config.train
@@ -184,7 +204,10 @@ def train_model(
         if resume:
             logger.info("no checkpoint in %s yet; starting from scratch", output_dir)
         set_seed(train_config.seed)
-        model = RelationModel.create(config.model, labels, entity_types)
+        if hooks is not None:
+            model = hooks.create_model(config, labels, entity_types)
+        else:
+            model = RelationModel.create(config.model, labels, entity_types)
     model.to(device)
     encode = TorchClassifier(model).encode
     stats = EncodingStats()
@@ -226,10 +249,11 @@ def train_model(
             batch = {k: v.to(device) for k, v in collate([train_examples[i] for i in indices], pad).items()}
             with torch.autocast(device_type=device.type, dtype=torch.float16, enabled=use_amp):
                 output = model(batch, weights)
-            assert output.loss is not None
-            loss = output.loss / train_config.grad_accumulation
+                batch_loss = hooks.loss(output, batch, indices) if hooks is not None else output.loss
+            assert batch_loss is not None
+            loss = batch_loss / train_config.grad_accumulation
             scaler.scale(loss).backward()
-            losses.append(float(output.loss.detach()))
+            losses.append(float(batch_loss.detach()))
             examples_seen += len(indices)
             if (index + 1) % train_config.grad_accumulation == 0 or index + 1 == len(batches):
                 scaler.unscale_(optimizer)
@@ -320,8 +344,12 @@ def train(
     output_dir: str | Path,
     resume: bool = False,
     callbacks: Sequence[EpochCallback] = (),
+    hooks: TrainingHooks | None = None,
 ) -> TrainResult:
-    """Train the configured classifier, evaluate it on dev and test, and write every report."""
+    """Train the configured classifier, evaluate it on dev and test, and write every report.
+
+    ``hooks`` (see :class:`TrainingHooks`) turn plain fine-tuning into a variant such as distillation.
+    """
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
@@ -338,6 +366,11 @@ def train(
         _limit(_candidates(config, dev_documents), data.max_eval_examples) if dev_documents else None
     )
     labels = LabelSet.from_labels((c.label for c in train_candidates), data.positive_labels)
+    if hooks is not None:
+        if config.model.head == "svm" or config.model.per_type_binary:
+            raise ConfigError("distillation/self-training hooks need a single neural classifier")
+        labels = hooks.labels
+        train_candidates = hooks.prepare(train_candidates)
     logger.info(
         "labels %s (positive: %s), %d training pairs", labels.labels, labels.positive, len(train_candidates)
     )
@@ -385,7 +418,7 @@ def train(
         classifier = ensemble
     else:
         model, history, facts = train_model(
-            config, labels, train_candidates, dev_candidates, output_dir, resume, callbacks
+            config, labels, train_candidates, dev_candidates, output_dir, resume, callbacks, hooks
         )
         classifier = TorchClassifier(model)
     predictor = Predictor(classifier, config.train.eval_batch_size, data.candidates)

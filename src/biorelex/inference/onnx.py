@@ -1,0 +1,267 @@
+"""ONNX export (fp32 or dynamic int8) of a relation classifier, and its onnxruntime backend.
+
+An exported folder holds everything prediction needs and nothing that imports torch:
+
+- ``model.onnx``: encoder + head as one graph, dynamic batch and sequence axes, output ``logits``;
+- ``tokenizer/``: ``tokenizer.json`` + ``tokenizer_config.json`` (read with ``tokenizers`` alone);
+- ``biorelex.json``: kind ``onnx_relation_classifier``, precision, label set, representation,
+  length budget, the graph's inputs and the parity measured against PyTorch at export time.
+
+:func:`biorelex.inference.predictor.load_classifier` recognises the kind, so ``biorelex predict``,
+``evaluate`` and the Python API take an exported folder wherever they take a model directory.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import warnings
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from biorelex.data.candidates import Candidate
+from biorelex.data.examples import (
+    EncodingStats,
+    LabelSet,
+    PairExample,
+    batch_indices,
+    build_examples,
+    pad_arrays,
+)
+from biorelex.errors import ConfigError
+from biorelex.models.serialization import MODEL_FILE, atomic_directory, load_metadata, write_json
+
+logger = logging.getLogger(__name__)
+
+ONNX_KIND = "onnx_relation_classifier"
+GRAPH_FILE = "model.onnx"
+INPUT_NAMES = ("input_ids", "attention_mask", "head_start", "tail_start", "head_mask", "tail_mask")
+PRECISIONS = ("fp32", "int8")
+
+
+def _dummy_batch(cls_id: int, sep_id: int, pad_id: int, word_id: int) -> dict[str, np.ndarray]:
+    """Two pairs of different lengths, enough to trace every input with its dynamic axes."""
+    c, s, p, w = cls_id, sep_id, pad_id, word_id
+    input_ids = np.array([[c, w, w, w, w, w, w, s], [c, w, w, w, w, s, p, p]], dtype=np.int64)
+    attention_mask = (np.arange(8)[None, :] < np.array([[8], [6]])).astype(np.int64)
+    head_mask = np.zeros_like(input_ids)
+    tail_mask = np.zeros_like(input_ids)
+    head_mask[:, 1:3] = 1
+    tail_mask[:, 3:5] = 1
+    return {
+        "input_ids": input_ids,
+        "attention_mask": attention_mask,
+        "head_start": np.array([1, 1], dtype=np.int64),
+        "tail_start": np.array([3, 3], dtype=np.int64),
+        "head_mask": head_mask,
+        "tail_mask": tail_mask,
+    }
+
+
+def export_onnx(
+    model_dir: str | Path,
+    output_dir: str | Path,
+    quantize: str | None = None,
+    opset: int = 17,
+) -> dict[str, Any]:
+    """Export a saved :class:`~biorelex.models.RelationModel` to ``output_dir``; returns its metadata.
+
+    ``quantize="int8"`` applies onnxruntime's dynamic quantisation (int8 weights, activations
+    quantised on the fly) to the exported graph. The fp32 graph's outputs are compared with
+    PyTorch's on a small batch and the maximum absolute difference is stored in the metadata.
+    """
+    import torch
+
+    from biorelex.models.relation_model import RelationModel
+
+    precision = quantize or "fp32"
+    if precision not in PRECISIONS:
+        raise ConfigError(f"--quantize must be one of {list(PRECISIONS[1:])}, got {quantize!r}")
+    model_dir = Path(model_dir)
+    meta = load_metadata(model_dir)
+    if meta.get("kind") != "relation_classifier":
+        raise ConfigError(
+            f"{model_dir} holds a {meta.get('kind')!r} model; only a single relation classifier "
+            "(not a binary ensemble, SVM or an already exported folder) can be exported to ONNX"
+        )
+    model = RelationModel.load(model_dir, "cpu").eval()
+
+    class Graph(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+            return self.model(dict(zip(INPUT_NAMES, inputs, strict=True))).logits
+
+    graph = Graph().eval()  # a module left in training mode would be restored to it after export
+    tokenizer = model.tokenizer
+    pad = tokenizer.pad_token_id or 0
+    dummy = _dummy_batch(tokenizer.cls_token_id, tokenizer.sep_token_id, pad, tokenizer.unk_token_id or pad)
+    arguments = tuple(torch.from_numpy(dummy[name]) for name in INPUT_NAMES)
+    axes: dict[str, dict[int, str]] = {name: {0: "batch", 1: "sequence"} for name in INPUT_NAMES}
+    axes["head_start"] = axes["tail_start"] = {0: "batch"}
+    axes["logits"] = {0: "batch"}
+    with atomic_directory(output_dir) as temporary:
+        fp32_path = temporary / "model.fp32.onnx"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(
+                graph,
+                arguments,
+                str(fp32_path),
+                input_names=list(INPUT_NAMES),
+                output_names=["logits"],
+                dynamic_axes=axes,
+                opset_version=opset,
+                dynamo=False,
+            )
+        with torch.inference_mode():
+            expected = graph(*arguments).numpy()
+        parity = float(np.abs(_run_graph(fp32_path, dummy) - expected).max())
+        logger.info("ONNX fp32 vs PyTorch on a test batch: max |difference| = %.2e", parity)
+        graph_path = temporary / GRAPH_FILE
+        if precision == "int8":
+            from onnxruntime.quantization import QuantType, quantize_dynamic
+
+            quantize_dynamic(str(fp32_path), str(graph_path), weight_type=QuantType.QInt8)
+            fp32_path.unlink()
+        else:
+            fp32_path.rename(graph_path)
+        model.tokenizer.save_pretrained(temporary / "tokenizer")
+        inputs = _graph_inputs(graph_path)
+        metadata = {
+            "format_version": 1,
+            "kind": ONNX_KIND,
+            "precision": precision,
+            "model": model.config.model_dump(),
+            "labels": model.labels.to_dict(),
+            "inputs": inputs,
+            "opset": opset,
+            "parity_fp32_max_abs_diff": parity,
+            "source": str(model_dir),
+            "versions": _versions(),
+        }
+        write_json(temporary / MODEL_FILE, metadata)
+    size = (Path(output_dir) / GRAPH_FILE).stat().st_size
+    logger.info("exported %s (%s, %.1f MB) to %s", model_dir, precision, size / 1e6, output_dir)
+    return metadata
+
+
+def _versions() -> dict[str, str]:
+    import onnx
+    import onnxruntime
+    import torch
+
+    return {"torch": torch.__version__, "onnx": onnx.__version__, "onnxruntime": onnxruntime.__version__}
+
+
+def _graph_inputs(path: Path) -> list[str]:
+    import onnxruntime
+
+    return [i.name for i in onnxruntime.InferenceSession(str(path)).get_inputs()]
+
+
+def _run_graph(path: Path, batch: dict[str, np.ndarray]) -> np.ndarray:
+    import onnxruntime
+
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    feed = {i.name: batch[i.name] for i in session.get_inputs()}
+    result: np.ndarray = session.run(["logits"], feed)[0]
+    return result
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise softmax in float32."""
+    shifted = logits.astype(np.float32) - logits.max(axis=1, keepdims=True)
+    exp = np.exp(shifted)
+    result: np.ndarray = exp / exp.sum(axis=1, keepdims=True)
+    return result
+
+
+class OnnxClassifier:
+    """An exported folder behind the :class:`~biorelex.inference.predictor.PairClassifier` protocol."""
+
+    def __init__(
+        self,
+        directory: Path,
+        session: Any,
+        tokenizer: Any,
+        labels: LabelSet,
+        metadata: dict[str, Any],
+        progress: bool = True,
+    ) -> None:
+        self.directory = directory
+        self.session = session
+        self.tokenizer = tokenizer
+        self.labels = labels
+        self.metadata = metadata
+        self.progress = progress
+        self.input_names = [i.name for i in session.get_inputs()]
+
+    @classmethod
+    def load(
+        cls, directory: str | Path, num_threads: int | None = None, progress: bool = True
+    ) -> OnnxClassifier:
+        """Open ``model.onnx`` with onnxruntime (CPU; ``num_threads`` intra-op threads if given)."""
+        import onnxruntime
+
+        from biorelex.inference.tokenizer import FastTokenizer
+
+        directory = Path(directory)
+        metadata = load_metadata(directory)
+        if metadata.get("kind") != ONNX_KIND:
+            raise ConfigError(f"{directory} is not an exported ONNX folder (kind {metadata.get('kind')!r})")
+        graph = directory / GRAPH_FILE
+        if not graph.exists():
+            raise ConfigError(f"{directory} has no {GRAPH_FILE}; re-run `biorelex export`")
+        options = onnxruntime.SessionOptions()
+        if num_threads:
+            options.intra_op_num_threads = num_threads
+            options.inter_op_num_threads = 1
+        options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+        session = onnxruntime.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
+        tokenizer = FastTokenizer.from_directory(directory / "tokenizer")
+        labels = LabelSet.from_dict(metadata["labels"])
+        return cls(directory, session, tokenizer, labels, metadata, progress)
+
+    @property
+    def precision(self) -> str:
+        return str(self.metadata.get("precision", "fp32"))
+
+    def encode(
+        self, candidates: Iterable[Candidate], stats: EncodingStats | None = None
+    ) -> list[PairExample]:
+        config = self.metadata["model"]
+        return build_examples(
+            candidates, self.tokenizer, self.labels, config["representation"], config["max_length"], stats
+        )
+
+    def logits(self, examples: Sequence[PairExample], batch_size: int = 64) -> np.ndarray:
+        """Raw ``(pairs, classes)`` logits in the order given (length-sorted batches inside)."""
+        from tqdm.auto import tqdm
+
+        result = np.zeros((len(examples), len(self.labels.labels)), dtype=np.float32)
+        if not examples:
+            return result
+        batches = batch_indices([len(e) for e in examples], batch_size, shuffle=False, group_by_length=True)
+        pad = self.tokenizer.pad_token_id
+        for indices in tqdm(
+            batches, desc="predict (onnx)", unit="batch", disable=not self.progress, leave=False
+        ):
+            arrays = pad_arrays([examples[i] for i in indices], pad)
+            feed = {name: arrays[name] for name in self.input_names}
+            result[indices] = self.session.run(["logits"], feed)[0]
+        return result
+
+    def predict_proba(self, examples: Sequence[PairExample], batch_size: int = 64) -> np.ndarray:
+        return softmax(self.logits(examples, batch_size)) if examples else self.logits(examples)
+
+    def save(self, directory: str | Path, extra: dict[str, Any] | None = None) -> None:
+        """Copy the exported folder (with ``extra`` merged into its metadata)."""
+        with atomic_directory(directory) as temporary:
+            shutil.copytree(self.directory, temporary, dirs_exist_ok=True)
+            write_json(temporary / MODEL_FILE, {**self.metadata, **(extra or {})})
