@@ -389,6 +389,7 @@ def predict(
         str, typer.Option(help="auto, pairs, all, or a preset (chemprot, ddi...).")
     ] = "auto",
     batch_size: Annotated[int, typer.Option(help="Pairs per forward pass.")] = 64,
+    threads: Annotated[Optional[int], typer.Option(help="CPU threads for the forward pass.")] = None,
 ) -> None:
     """Classify every candidate pair and write the Documents with scored relations."""
     try:
@@ -398,7 +399,9 @@ def predict(
         name = to_format or WRITE_SUFFIXES.get(output.suffix)
         if name is None:
             raise BiorelexError(f"cannot tell the output format of {output}; pass --to")
-        predictor = Predictor.from_directory(model, batch_size=batch_size, candidates=candidates)
+        predictor = Predictor.from_directory(
+            model, num_threads=threads, batch_size=batch_size, candidates=candidates
+        )
         documents = predictor.predict(list(formats.read(source, format)))
         count = formats.write(documents, output, name)
     except BiorelexError as exc:

@@ -242,6 +242,12 @@ class Predictor:
     def predict(self, documents: Sequence[Document], keep_negative: bool = False) -> list[Document]:
         """Documents with their relations replaced by the predicted ones (typed, scored)."""
         prediction = self.predict_examples(self.examples(documents, gold=False))
+        return self.to_documents(documents, prediction, keep_negative)
+
+    def to_documents(
+        self, documents: Sequence[Document], prediction: Prediction, keep_negative: bool = False
+    ) -> list[Document]:
+        """``documents`` with their relations replaced by ``prediction``'s (negatives dropped unless kept)."""
         found: dict[str, list[Relation]] = {d.id: [] for d in documents}
         for example, probabilities, label in zip(
             prediction.examples, prediction.probabilities, prediction.predicted, strict=True
