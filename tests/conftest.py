@@ -104,28 +104,35 @@ def pair_corpus(tmp_path) -> Path:
     return write_pair_corpus(tmp_path / "corpus", {"train": 48, "dev": 16, "test": 16})
 
 
-@pytest.fixture(scope="session")
-def trained_tiny_run(tmp_path_factory, tiny_encoder_dir) -> Path:
-    """A tiny entity_start/markers classifier trained on the learnable pair corpus (run directory)."""
+def tiny_config(encoder, corpus, *overrides: str):
+    """An entity_start/markers run on a tiny pair corpus (30 epochs unless overridden)."""
     from biorelex.config import load_config
-    from biorelex.training.trainer import train
 
-    root = tmp_path_factory.mktemp("trained-tiny")
-    corpus = write_pair_corpus(root / "corpus", {"train": 48, "dev": 16, "test": 24})
-    config = load_config(
+    return load_config(
         None,
         [
-            f"model.encoder='{tiny_encoder_dir}'",
+            f"model.encoder='{encoder}'",
             "model.head='entity_start'",
             "model.representation='markers'",
             "data.corpus=''",
             f"data.train='{corpus}/train.jsonl'",
             f"data.dev='{corpus}/dev.jsonl'",
             f"data.test='{corpus}/test.jsonl'",
-            "train.epochs=15",
+            "train.epochs=30",
             "train.batch_size=8",
             "train.lr=3e-3",
+            *overrides,
         ],
     )
+
+
+@pytest.fixture(scope="session")
+def trained_tiny_run(tmp_path_factory, tiny_encoder_dir) -> Path:
+    """A tiny entity_start/markers classifier trained on the learnable pair corpus (run directory)."""
+    from biorelex.training.trainer import train
+
+    root = tmp_path_factory.mktemp("trained-tiny")
+    corpus = write_pair_corpus(root / "corpus", {"train": 48, "dev": 16, "test": 24})
+    config = tiny_config(tiny_encoder_dir, corpus, "train.epochs=15")
     train(config, root / "run")
     return root

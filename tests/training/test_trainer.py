@@ -8,30 +8,12 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from biorelex.config import RunConfig, load_config
+from biorelex.config import load_config
 from biorelex.errors import ConfigError
 from biorelex.inference.predictor import load_classifier
 from biorelex.training.cv import cross_validate
 from biorelex.training.trainer import train
-
-
-def tiny_config(encoder, corpus, *overrides: str) -> RunConfig:
-    return load_config(
-        None,
-        [
-            f"model.encoder='{encoder}'",
-            "model.head='entity_start'",
-            "model.representation='markers'",
-            "data.corpus=''",
-            f"data.train='{corpus}/train.jsonl'",
-            f"data.dev='{corpus}/dev.jsonl'",
-            f"data.test='{corpus}/test.jsonl'",
-            "train.epochs=30",
-            "train.batch_size=8",
-            "train.lr=3e-3",
-            *overrides,
-        ],
-    )
+from tests.conftest import tiny_config
 
 
 def test_training_learns_the_tiny_corpus_and_writes_every_report(
