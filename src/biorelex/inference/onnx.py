@@ -22,16 +22,11 @@ from typing import Any
 
 import numpy as np
 
+from biorelex.config import ModelConfig
 from biorelex.data.candidates import Candidate
-from biorelex.data.examples import (
-    EncodingStats,
-    LabelSet,
-    PairExample,
-    batch_indices,
-    build_examples,
-    pad_arrays,
-)
+from biorelex.data.examples import EncodingStats, LabelSet, PairExample, pad_arrays
 from biorelex.errors import ConfigError
+from biorelex.inference.predictor import batched_scores, encode_for
 from biorelex.models.serialization import MODEL_FILE, atomic_directory, load_metadata, write_json
 
 logger = logging.getLogger(__name__)
@@ -208,6 +203,7 @@ class OnnxClassifier:
         self.tokenizer = tokenizer
         self.labels = labels
         self.metadata = metadata
+        self.config = ModelConfig.model_validate(metadata["model"])  # what encode_for reads
         self.progress = progress
         self.input_names = [i.name for i in session.get_inputs()]
 
@@ -244,30 +240,23 @@ class OnnxClassifier:
     def encode(
         self, candidates: Iterable[Candidate], stats: EncodingStats | None = None
     ) -> list[PairExample]:
-        config = self.metadata["model"]
-        return build_examples(
-            candidates, self.tokenizer, self.labels, config["representation"], config["max_length"], stats
-        )
+        return encode_for(self, self.labels, candidates, stats)
 
     def logits(self, examples: Sequence[PairExample], batch_size: int = 64) -> np.ndarray:
         """Raw ``(pairs, classes)`` logits in the order given (length-sorted batches inside)."""
-        from tqdm.auto import tqdm
-
-        result = np.zeros((len(examples), len(self.labels.labels)), dtype=np.float32)
-        if not examples:
-            return result
-        batches = batch_indices([len(e) for e in examples], batch_size, shuffle=False, group_by_length=True)
         pad = self.tokenizer.pad_token_id
-        for indices in tqdm(
-            batches, desc="predict (onnx)", unit="batch", disable=not self.progress, leave=False
-        ):
-            arrays = pad_arrays([examples[i] for i in indices], pad)
-            feed = {name: arrays[name] for name in self.input_names}
-            result[indices] = self.session.run(["logits"], feed)[0]
-        return result
+
+        def forward(batch_examples: list[PairExample]) -> np.ndarray:
+            arrays = pad_arrays(batch_examples, pad)
+            result: np.ndarray = self.session.run(["logits"], {n: arrays[n] for n in self.input_names})[0]
+            return result
+
+        return batched_scores(
+            examples, len(self.labels.labels), batch_size, forward, self.progress, "predict (onnx)"
+        )
 
     def predict_proba(self, examples: Sequence[PairExample], batch_size: int = 64) -> np.ndarray:
-        return softmax(self.logits(examples, batch_size)) if examples else self.logits(examples)
+        return softmax(self.logits(examples, batch_size))
 
     def save(self, directory: str | Path, extra: dict[str, Any] | None = None) -> None:
         """Copy the exported folder (with ``extra`` merged into its metadata)."""

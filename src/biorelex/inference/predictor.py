@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -51,28 +51,48 @@ class PairClassifier(Protocol):
     def save(self, directory: str | Path, extra: dict[str, Any] | None = None) -> None: ...
 
 
+def batched_scores(
+    examples: Sequence[PairExample],
+    n_classes: int,
+    batch_size: int,
+    forward: Callable[[list[PairExample]], np.ndarray],
+    progress: bool = True,
+    desc: str = "predict",
+) -> np.ndarray:
+    """``forward`` over length-sorted batches (each padded by ``forward`` to its own longest pair);
+    the ``(pairs, n_classes)`` results come back in the order given. Serves every backend."""
+    from tqdm.auto import tqdm
+
+    result = np.zeros((len(examples), n_classes), dtype=np.float32)
+    if not examples:
+        return result
+    batches = batch_indices([len(e) for e in examples], batch_size, shuffle=False, group_by_length=True)
+    for indices in tqdm(batches, desc=desc, unit="batch", disable=not progress, leave=False):
+        result[indices] = forward([examples[i] for i in indices])
+    return result
+
+
 def torch_predict_proba(
     model: Any, examples: Sequence[PairExample], batch_size: int = 64, progress: bool = True
 ) -> np.ndarray:
     """Batched forward passes of a :class:`RelationModel` (length-sorted, dynamic padding)."""
     import torch
-    from tqdm.auto import tqdm
 
-    probabilities = np.zeros((len(examples), len(model.labels.labels)), dtype=np.float32)
-    if not examples:
-        return probabilities
     model.eval()
     device = model.device
-    batches = batch_indices([len(e) for e in examples], batch_size, shuffle=False, group_by_length=True)
     pad = model.tokenizer.pad_token_id or 0
-    with torch.inference_mode():
-        for indices in tqdm(batches, desc="predict", unit="batch", disable=not progress, leave=False):
-            batch = collate([examples[i] for i in indices], pad)
-            batch = {k: v.to(device) for k, v in batch.items() if k != "labels"}
-            with torch.autocast(device_type=device.type, dtype=torch.float16, enabled=device.type == "cuda"):
-                logits = model(batch).logits
-            probabilities[indices] = torch.softmax(logits.float(), dim=-1).cpu().numpy()
-    return probabilities
+
+    def forward(batch_examples: list[PairExample]) -> np.ndarray:
+        batch = {k: v.to(device) for k, v in collate(batch_examples, pad).items() if k != "labels"}
+        with (
+            torch.inference_mode(),
+            torch.autocast(device_type=device.type, dtype=torch.float16, enabled=device.type == "cuda"),
+        ):
+            logits = model(batch).logits
+        result: np.ndarray = torch.softmax(logits.float(), dim=-1).cpu().numpy()
+        return result
+
+    return batched_scores(examples, len(model.labels.labels), batch_size, forward, progress)
 
 
 def encode_for(
