@@ -136,3 +136,82 @@ def trained_tiny_run(tmp_path_factory, tiny_encoder_dir) -> Path:
     config = tiny_config(tiny_encoder_dir, corpus, "train.epochs=15")
     train(config, root / "run")
     return root
+
+
+JOINT_VERBS = {"inhibits": "Inhibit", "activates": "Activate", "binds": "Activate", "and": None}
+
+
+def write_joint_corpus(directory: Path, sizes: dict[str, int], seed: int = 0) -> Path:
+    """A learnable SpERT-JSON corpus in the tiny vocabulary: drugs, genes (some two words long) and
+    the verb between them deciding the relation; some sentences hold two clauses."""
+    import json
+    import random
+
+    rng = random.Random(seed)
+    drugs, genes = ["aspirin", "caffeine", "ibuprofen"], [["cox"], ["receptor"], ["protein"], ["cox", "1"]]
+    directory.mkdir(parents=True, exist_ok=True)
+    for split, size in sizes.items():
+        records = []
+        for i in range(size):
+            tokens: list[str] = []
+            entities: list[dict] = []
+            relations: list[dict] = []
+            for clause in range(rng.choice([1, 1, 2])):
+                if clause:
+                    tokens.append(",")
+                verb = rng.choice(list(JOINT_VERBS))
+                gene = rng.choice(genes)
+                entities.append({"type": "Drug", "start": len(tokens), "end": len(tokens) + 1})
+                tokens += [rng.choice(drugs), verb]
+                entities.append({"type": "Gene", "start": len(tokens), "end": len(tokens) + len(gene)})
+                tokens += gene
+                if JOINT_VERBS[verb]:
+                    relations.append(
+                        {"type": JOINT_VERBS[verb], "head": len(entities) - 2, "tail": len(entities) - 1}
+                    )
+            tokens.append(".")
+            records.append(
+                {"tokens": tokens, "entities": entities, "relations": relations, "orig_id": f"{split}{i}"}
+            )
+        (directory / f"joint_{split}.json").write_text(json.dumps(records), encoding="utf-8")
+    return directory
+
+
+def joint_config(encoder: Path, corpus: Path, *overrides: str):
+    """A joint NER+RE run config on the tiny SpERT corpus written by :func:`write_joint_corpus`."""
+    from biorelex.config import load_config
+
+    return load_config(
+        None,
+        [
+            f"model.encoder={json_string(encoder)}",
+            "model.task=joint",
+            "model.max_length=64",
+            "data.corpus=none",
+            f"data.train={json_string(corpus / 'joint_train.json')}",
+            f"data.dev={json_string(corpus / 'joint_dev.json')}",
+            f"data.test={json_string(corpus / 'joint_test.json')}",
+            "train.epochs=12",
+            "train.lr=3e-3",
+            "train.batch_size=8",
+            "train.eval_batch_size=16",
+            *overrides,
+        ],
+    )
+
+
+def json_string(value: object) -> str:
+    import json
+
+    return json.dumps(str(value))
+
+
+@pytest.fixture(scope="session")
+def trained_joint_run(tmp_path_factory, tiny_encoder_dir) -> Path:
+    """A tiny joint NER+RE model trained on the learnable SpERT corpus (root with corpus/ and run/)."""
+    from biorelex.training.joint import train_joint
+
+    root = tmp_path_factory.mktemp("trained-joint")
+    corpus = write_joint_corpus(root / "corpus", {"train": 120, "dev": 30, "test": 30})
+    train_joint(joint_config(tiny_encoder_dir, corpus), root / "run")
+    return root

@@ -4,5 +4,20 @@ from __future__ import annotations
 
 from biorelex.document import Document, Entity, Relation
 
-__all__ = ["Document", "Entity", "Relation", "__version__"]
+__all__ = ["Document", "Entity", "Relation", "__version__", "load"]
 __version__ = "0.1.0"
+
+
+def load(model_dir: str, **kwargs: object) -> object:
+    """A trained model ready to use: an ``Extractor`` for a joint NER+RE model (``.extract(text)``),
+    else a ``Predictor`` for a relation classifier (``.predict(documents)``); keyword arguments go
+    to their ``from_directory``."""
+    from biorelex.models.serialization import load_metadata
+
+    if load_metadata(model_dir).get("kind") == "joint":
+        from biorelex.inference.extractor import Extractor
+
+        return Extractor.from_directory(model_dir, **kwargs)  # type: ignore[arg-type]
+    from biorelex.inference.predictor import Predictor
+
+    return Predictor.from_directory(model_dir, **kwargs)  # type: ignore[arg-type]

@@ -257,19 +257,38 @@ def train(
     overrides: SetOption = None,
     resume: Annotated[bool, typer.Option(help="Continue an interrupted run from its checkpoint.")] = False,
 ) -> None:
-    """Train a relation classifier, then score it on dev and test (gold entities)."""
+    """Train a relation classifier (or, with model.task = "joint", the joint NER+RE model), then
+    score it on dev and test (gold entities; predicted entities for the joint model)."""
     try:
         run_config = _load_config(config, overrides)
-        from biorelex.training.trainer import train as run_training
+        if run_config.model.task == "joint":
+            from biorelex.training.joint import train_joint
 
-        result = run_training(run_config, output, resume=resume)
+            result = train_joint(run_config, output, resume=resume)
+        else:
+            from biorelex.training.trainer import train as run_training
+
+            result = run_training(run_config, output, resume=resume)
     except BiorelexError as exc:
         _fail(exc)
         return
     _print_run(result.summary, output)
 
 
+def _print_joint(split: str, scores: dict[str, Any]) -> None:
+    typer.echo(
+        f"{split}: NER F1 {100 * scores['ner_f1']:.2f}, RE F1 strict {100 * scores['re_f1_strict']:.2f} "
+        f"(macro {100 * scores['re_macro_f1_strict']:.2f}), RE F1 boundaries "
+        f"{100 * scores['re_f1_boundaries']:.2f}; {scores['setting']}"
+    )
+
+
 def _print_run(summary: dict[str, Any], output: Path) -> None:
+    if summary["setting"].get("entities") == "predicted":
+        for split, scores in summary["scores"].items():
+            _print_joint(split, scores)
+        typer.echo(f"model: {output / 'model'}")
+        return
     for split, scores in summary["scores"].items():
         typer.echo(
             f"{split}: micro-F1 {100 * scores['micro_f1']:.2f} (P {100 * scores['micro_precision']:.2f}, "
@@ -349,8 +368,16 @@ def evaluate(
     batch_size: Annotated[int, typer.Option(help="Pairs per forward pass.")] = 64,
     lenient: Annotated[bool, typer.Option(help="Skip bad input records (each one reported).")] = False,
 ) -> None:
-    """Score a model on gold data: micro-F1 over positive classes, per class, AUC; report files with -o."""
+    """Score a model on gold data: micro-F1 over positive classes, per class, AUC; report files with -o.
+
+    A joint NER+RE model is scored end to end: NER, RE strict and RE boundaries (predicted entities).
+    """
     try:
+        from biorelex.models.serialization import load_metadata
+
+        if load_metadata(model).get("kind") == "joint":
+            _evaluate_joint(model, data, format, output, batch_size, lenient)
+            return
         from biorelex.data import formats
         from biorelex.errors import ReadReport
         from biorelex.evaluation.evaluate import evaluate as run_evaluation
@@ -374,6 +401,23 @@ def evaluate(
             }
         )
     )
+
+
+def _evaluate_joint(
+    model: Path, data: Path, format: str | None, output: Path | None, batch_size: int, lenient: bool
+) -> None:
+    from biorelex.data import formats
+    from biorelex.errors import ReadReport
+    from biorelex.inference.extractor import Extractor
+    from biorelex.training.joint import _headline, evaluate_joint, write_joint_report
+
+    extractor = Extractor.from_directory(model, batch_size=batch_size)
+    documents = list(formats.read(data, format, report=ReadReport(lenient=lenient)))
+    scores, predicted = evaluate_joint(extractor, documents)
+    if output is not None:
+        write_joint_report(scores, predicted, output)
+    _print_joint(str(data), _headline(scores))
+    typer.echo(json.dumps({k: v for k, v in scores.items() if k in ("ner", "re_strict", "re_boundaries")}))
 
 
 @app.command()
@@ -458,3 +502,115 @@ def compare(
 
 if __name__ == "__main__":  # pragma: no cover
     app()
+
+
+def _print_extraction(documents: list[Any]) -> None:
+    from biorelex.evaluation.joint import relation_evidence
+
+    for document in documents:
+        typer.echo(f"{document.id}: {len(document.entities)} entities, {len(document.relations)} relations")
+        for entity in document.entities:
+            score = entity.attributes.get("score")
+            typer.echo(
+                f"  {entity.id}\t{entity.type}\t{entity.text!r}\t{entity.start}-{entity.end}"
+                + (f"\t{score:.3f}" if score is not None else "")
+            )
+        for relation in document.relations:
+            head, tail = document.entity(relation.head), document.entity(relation.tail)
+            score = f"{relation.score:.3f}" if relation.score is not None else "-"
+            typer.echo(
+                f"  {relation.id}\t{relation.type}\t{head.text!r} -> {tail.text!r}\t{score}\t"
+                f"evidence: {relation_evidence(document, relation)}"
+            )
+
+
+@app.command()
+def extract(
+    source: Annotated[
+        Path, typer.Argument(help="Plain text (.txt file or folder), PubTator, BioC or JSONL.")
+    ],
+    model: Annotated[Path, typer.Option("--model", "-m", help="A trained joint NER+RE model directory.")],
+    output: Annotated[
+        Optional[Path], typer.Option("--output", "-o", help="Output file; omitted: print the extraction.")
+    ] = None,
+    format: Annotated[
+        Optional[str], typer.Option("--format", "-f", help="Input format (detected if omitted).")
+    ] = None,
+    lines: Annotated[bool, typer.Option("--lines", help="Plain text: one document per line.")] = False,
+    to_format: Annotated[Optional[str], typer.Option("--to", help="Output format.")] = None,
+    classifier: Annotated[
+        Optional[Path],
+        typer.Option(help="Pipeline mode: a relation classifier scores the pairs of the entities."),
+    ] = None,
+    entities: Annotated[
+        str, typer.Option(help="Pipeline mode: 'predicted' (the model's NER) or 'given' (the input's).")
+    ] = "predicted",
+    candidates: Annotated[str, typer.Option(help="Pipeline mode: pairing, 'all' or a preset.")] = "all",
+    batch_size: Annotated[int, typer.Option(help="Sentences per forward pass.")] = 32,
+    threads: Annotated[Optional[int], typer.Option(help="CPU threads for the forward pass.")] = None,
+) -> None:
+    """Entities and relations from raw text with a joint NER+RE model (or a pipeline with --classifier)."""
+    try:
+        from biorelex.data import formats
+        from biorelex.inference.extractor import Extractor
+
+        name = None
+        if output is not None:
+            name = to_format or WRITE_SUFFIXES.get(output.suffix)
+            if name is None:
+                raise BiorelexError(f"cannot tell the output format of {output}; pass --to")
+        extractor = Extractor.from_directory(
+            model,
+            num_threads=threads,
+            classifier_dir=classifier,
+            candidates=candidates,
+            batch_size=batch_size,
+            entities=entities,
+        )
+        documents = extractor.predict(list(formats.read(source, "text-lines" if lines else format)))
+        if output is not None and name is not None:
+            formats.write(documents, output, name)
+    except BiorelexError as exc:
+        _fail(exc)
+        return
+    n_entities = sum(len(d.entities) for d in documents)
+    n_relations = sum(len(d.relations) for d in documents)
+    if output is None:
+        _print_extraction(documents)
+    else:
+        typer.echo(
+            f"wrote {len(documents)} documents with {n_entities} entities and {n_relations} relations "
+            f"to {output} ({name})",
+            err=True,
+        )
+
+
+@app.command()
+def explain(
+    model: Annotated[Path, typer.Argument(help="A trained model directory (joint or classifier).")],
+    text: Annotated[str, typer.Argument(help="The sentence to inspect.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Folder for the PNG heat maps.")] = Path(
+        "attention"
+    ),
+    layer: Annotated[Optional[list[int]], typer.Option(help="Layer(s) to draw (default: the last).")] = None,
+    head: Annotated[Optional[list[int]], typer.Option(help="Head(s) to draw besides the mean.")] = None,
+) -> None:
+    """Attention heat maps (PNG) of chosen layers and heads for a sentence (Giorgi et al., Fig. 2)."""
+    try:
+        from biorelex.inference.explain import explain as draw
+        from biorelex.models.serialization import load_metadata
+
+        if load_metadata(model).get("kind") == "joint":
+            from biorelex.models.joint.model import JointModel
+
+            loaded: Any = JointModel.load(model)
+        else:
+            from biorelex.models.relation_model import RelationModel
+
+            loaded = RelationModel.load(model)
+        written = draw(loaded, text, output, layer or [], head or [])
+    except BiorelexError as exc:
+        _fail(exc)
+        return
+    for path in written:
+        typer.echo(str(path))

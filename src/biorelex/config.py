@@ -26,6 +26,8 @@ class ModelConfig(_Section):
 
     Attributes:
         encoder: hub id, local directory, or ``embedded:all-MiniLM-L6-v2`` (the default).
+        task: ``classify`` (relation classification between given entities) or ``joint``
+            (entities and relations from raw text; settings in ``[joint]``).
         head: a registered head (``cls``, ``relex``, ``attention_pool``, ``entity_start``,
             ``entity_pool``) or ``svm`` for the classical baseline.
         representation: ``mask`` (BLUE ``@TYPE$``), ``markers`` (typed punctuation markers),
@@ -36,6 +38,7 @@ class ModelConfig(_Section):
     """
 
     encoder: str = "embedded:all-MiniLM-L6-v2"
+    task: Literal["classify", "joint"] = "classify"
     head: str = "cls"
     representation: Literal["mask", "markers", "special", "none"] = "mask"
     max_length: int = 128
@@ -147,6 +150,38 @@ class DistillConfig(_Section):
         return value
 
 
+class JointConfig(_Section):
+    """The joint NER+RE model of Giorgi et al. (2019) (``model.task = "joint"``).
+
+    The defaults are the paper's design; the switches give its ablations.
+
+    Attributes:
+        ner_hidden: hidden size of the NER FFNN (encoder -> FFNN -> BIOES tags).
+        label_embedding_dim: size of the learned embeddings of the (argmax) NER labels
+            concatenated to the hidden states for RE.
+        label_embeddings: ablation switch: ``false`` feeds the hidden states alone.
+        ffnn: ``separate`` FFNN_head and FFNN_tail projections, one ``shared`` FFNN, or ``none``.
+        ffnn_size: output size m of the FFNN projections.
+        scorer: ``biaffine`` (U, W, b) or ``linear`` (W, b only).
+        ramp_epochs: lambda of L = L_NER + lambda * L_RE rises linearly 0 -> 1 over this many
+            epochs ("entity pre-training"); 0 = lambda is 1 from the start (the ablation).
+        re_entities: which entities form RE candidates while training: ``predicted`` (the
+            argmax tags, as at inference), ``gold``, or ``gold_during_ramp`` (gold while lambda < 1,
+            predicted afterwards; the default, because early predictions are noise).
+        splitter: sentence splitter for documents without given sentences.
+    """
+
+    ner_hidden: int = 256
+    label_embedding_dim: int = 64
+    label_embeddings: bool = True
+    ffnn: Literal["separate", "shared", "none"] = "separate"
+    ffnn_size: int = 256
+    scorer: Literal["biaffine", "linear"] = "biaffine"
+    ramp_epochs: float = 1.0
+    re_entities: Literal["predicted", "gold", "gold_during_ramp"] = "gold_during_ramp"
+    splitter: str = "pysbd"
+
+
 class RunConfig(_Section):
     """A whole run: model, data and training (and distillation settings for ``distill``)."""
 
@@ -154,6 +189,7 @@ class RunConfig(_Section):
     data: DataConfig = DataConfig()
     train: TrainConfig = TrainConfig()
     distill: DistillConfig = DistillConfig()
+    joint: JointConfig = JointConfig()
 
 
 def _parse_value(raw: str) -> Any:

@@ -34,7 +34,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from biorelex.config import RunConfig
+from biorelex.config import RunConfig, TrainConfig
 from biorelex.data.candidates import Candidate
 from biorelex.data.examples import (
     EncodingStats,
@@ -124,7 +124,7 @@ def class_weight_tensor(examples: Sequence[PairExample], n_classes: int, mode: s
     return tensor.sqrt() if mode == "sqrt" else tensor
 
 
-def _optimizer(model: RelationModel, config: RunConfig) -> torch.optim.Optimizer:
+def _optimizer(model: torch.nn.Module, config: RunConfig) -> torch.optim.Optimizer:
     groups: dict[tuple[bool, bool], list[torch.nn.Parameter]] = {}
     for name, parameter in model.named_parameters():
         if not parameter.requires_grad:
@@ -154,7 +154,7 @@ def _schedule(optimizer: torch.optim.Optimizer, total: int, warmup: int) -> torc
 
 def _save_checkpoint(
     directory: Path,
-    model: RelationModel,
+    model: Any,
     optimizer: torch.optim.Optimizer,
     scheduler: Any,
     state: dict[str, Any],
@@ -231,6 +231,14 @@ def train_model(
     step = state.get("step", 0)
     seconds_training = state.get("seconds_training", 0.0)
     examples_seen = state.get("examples_seen", 0)
+
+    def batch_loss(indices: list[int], step: int) -> torch.Tensor:
+        batch = {k: v.to(device) for k, v in collate([train_examples[i] for i in indices], pad).items()}
+        output = model(batch, weights)
+        loss = hooks.loss(output, batch, indices) if hooks is not None else output.loss
+        assert loss is not None
+        return loss
+
     for epoch in range(state["epoch"] + 1, train_config.epochs + 1):
         if train_config.max_steps and step >= train_config.max_steps:
             break
@@ -242,30 +250,11 @@ def train_model(
             group_by_length=train_config.group_by_length,
             seed=train_config.seed * 1000 + epoch,
         )
-        losses: list[float] = []
         started = time.perf_counter()
-        progress = tqdm(batches, desc=f"epoch {epoch}/{train_config.epochs}", unit="batch", leave=False)
-        for index, indices in enumerate(progress):
-            batch = {k: v.to(device) for k, v in collate([train_examples[i] for i in indices], pad).items()}
-            with torch.autocast(device_type=device.type, dtype=torch.float16, enabled=use_amp):
-                output = model(batch, weights)
-                batch_loss = hooks.loss(output, batch, indices) if hooks is not None else output.loss
-            assert batch_loss is not None
-            loss = batch_loss / train_config.grad_accumulation
-            scaler.scale(loss).backward()
-            losses.append(float(batch_loss.detach()))
-            examples_seen += len(indices)
-            if (index + 1) % train_config.grad_accumulation == 0 or index + 1 == len(batches):
-                scaler.unscale_(optimizer)
-                torch.nn.utils.clip_grad_norm_(model.parameters(), train_config.max_grad_norm)
-                scaler.step(optimizer)
-                scaler.update()
-                optimizer.zero_grad(set_to_none=True)
-                scheduler.step()
-                step += 1
-                progress.set_postfix(loss=f"{np.mean(losses[-50:]):.4f}")
-                if train_config.max_steps and step >= train_config.max_steps:
-                    break
+        losses, step, seen = run_epoch(
+            model, batches, batch_loss, optimizer, scheduler, scaler, train_config, device, epoch, step
+        )
+        examples_seen += seen
         seconds_training += time.perf_counter() - started
         entry: dict[str, Any] = {
             "epoch": epoch,
@@ -274,30 +263,26 @@ def train_model(
             "lr": scheduler.get_last_lr()[0],
             "seconds": round(time.perf_counter() - started, 2),
         }
-        improved = True
+        score = None
         if dev_examples:
             dev = _dev_scores(model, dev_examples, train_config.eval_batch_size)
             entry.update(dev_micro_f1=dev["micro_f1"], dev_macro_f1=dev["macro_f1"])
-            improved = state["best"] is None or dev["micro_f1"] > state["best"]
-        logger.info("epoch %d: %s", epoch, json.dumps(entry))
-        state["history"].append(entry)
-        if improved:
-            state.update(best=entry.get("dev_micro_f1"), best_epoch=epoch, bad_epochs=0)
-            model.save(output_dir / "model", {"run": config.model_dump(), "epoch": epoch})
-        else:
-            state["bad_epochs"] += 1
-        state.update(epoch=epoch, step=step, seconds_training=seconds_training, examples_seen=examples_seen)
-        _save_checkpoint(checkpoint, model, optimizer, scheduler, state)
-        _write_metrics(output_dir, state["history"])
-        if writer is not None:
-            for key, value in entry.items():
-                if isinstance(value, float):
-                    writer.add_scalar(key, value, epoch)
-        for callback in callbacks:
-            callback(epoch, entry)
-        patience = train_config.early_stopping_patience
-        if patience and dev_examples and state["bad_epochs"] >= patience:
-            logger.info("early stopping after epoch %d (best epoch %d)", epoch, state["best_epoch"])
+            score = dev["micro_f1"]
+        state.update(step=step, seconds_training=seconds_training, examples_seen=examples_seen)
+        stop = close_epoch(
+            state,
+            entry,
+            score,
+            model,
+            output_dir,
+            optimizer,
+            scheduler,
+            {"run": config.model_dump()},
+            writer,
+            callbacks,
+            train_config.early_stopping_patience,
+        )
+        if stop:
             break
     if writer is not None:
         writer.close()
@@ -312,6 +297,89 @@ def train_model(
         "train_examples_per_s": round(examples_seen / seconds_training, 2) if seconds_training else None,
     }
     return best, state["history"], facts
+
+
+def run_epoch(
+    model: torch.nn.Module,
+    batches: Sequence[list[int]],
+    batch_loss: Callable[[list[int], int], torch.Tensor],
+    optimizer: torch.optim.Optimizer,
+    scheduler: Any,
+    scaler: torch.amp.GradScaler,
+    train_config: TrainConfig,
+    device: torch.device,
+    epoch: int,
+    step: int,
+) -> tuple[list[float], int, int]:
+    """One pass over ``batches`` (lists of example indices): forward under autocast on GPU,
+    backward, gradient accumulation and clipping, optimizer and scheduler steps.
+
+    ``batch_loss(indices, step)`` builds the batch and returns its loss. Returns the batch losses,
+    the optimizer step reached and the number of examples seen.
+    """
+    use_amp = train_config.amp and device.type == "cuda"
+    losses: list[float] = []
+    seen = 0
+    progress = tqdm(batches, desc=f"epoch {epoch}/{train_config.epochs}", unit="batch", leave=False)
+    for index, indices in enumerate(progress):
+        with torch.autocast(device_type=device.type, dtype=torch.float16, enabled=use_amp):
+            loss = batch_loss(indices, step)
+        scaler.scale(loss / train_config.grad_accumulation).backward()
+        losses.append(float(loss.detach()))
+        seen += len(indices)
+        if (index + 1) % train_config.grad_accumulation == 0 or index + 1 == len(batches):
+            scaler.unscale_(optimizer)
+            torch.nn.utils.clip_grad_norm_(model.parameters(), train_config.max_grad_norm)
+            scaler.step(optimizer)
+            scaler.update()
+            optimizer.zero_grad(set_to_none=True)
+            scheduler.step()
+            step += 1
+            progress.set_postfix(loss=f"{np.mean(losses[-50:]):.4f}")
+            if train_config.max_steps and step >= train_config.max_steps:
+                break
+    return losses, step, seen
+
+
+def close_epoch(
+    state: dict[str, Any],
+    entry: dict[str, Any],
+    score: float | None,
+    model: Any,
+    output_dir: Path,
+    optimizer: torch.optim.Optimizer,
+    scheduler: Any,
+    save_extra: dict[str, Any],
+    writer: Any,
+    callbacks: Sequence[EpochCallback],
+    patience: int,
+) -> bool:
+    """End-of-epoch bookkeeping shared by every training loop; returns True to stop early.
+
+    Saves ``model/`` when ``score`` (the dev metric; ``None`` without dev) improved, then the
+    checkpoint, the metrics log and learning curve, TensorBoard scalars and the callbacks.
+    """
+    epoch = entry["epoch"]
+    logger.info("epoch %d: %s", epoch, json.dumps(entry))
+    state["history"].append(entry)
+    if score is None or state["best"] is None or score > state["best"]:
+        state.update(best=score, best_epoch=epoch, bad_epochs=0)
+        model.save(output_dir / "model", {**save_extra, "epoch": epoch})
+    else:
+        state["bad_epochs"] += 1
+    state["epoch"] = epoch
+    _save_checkpoint(output_dir / "checkpoint", model, optimizer, scheduler, state)
+    _write_metrics(output_dir, state["history"])
+    if writer is not None:
+        for key, value in entry.items():
+            if isinstance(value, float):
+                writer.add_scalar(key, value, epoch)
+    for callback in callbacks:
+        callback(epoch, entry)
+    if patience and score is not None and state["bad_epochs"] >= patience:
+        logger.info("early stopping after epoch %d (best epoch %d)", epoch, state["best_epoch"])
+        return True
+    return False
 
 
 def _write_metrics(output_dir: Path, history: list[dict[str, Any]]) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from biorelex.data.formats import ade, bioc, blue, blurb, brat, chemprot, ddi, jsonl, pubtator, spert
+from biorelex.data.formats import ade, bioc, blue, blurb, brat, chemprot, ddi, jsonl, pubtator, spert, text
 from biorelex.document import Document
 from biorelex.errors import FormatError, ReadReport
 
@@ -42,6 +42,8 @@ FORMATS: dict[str, Format] = {
         Format("brat", "BRAT standoff (.txt + .ann, file or folder)", brat.read, brat.write),
         Format("bioc-xml", "BioC XML collection", bioc.read_xml, bioc.write_xml),
         Format("bioc-json", "BioC JSON collection", bioc.read_json, bioc.write_json),
+        Format("text", "plain text, one document per .txt file (folder: every .txt)", text.read),
+        Format("text-lines", "plain text, one document per line", text.read_lines),
         Format(
             "pubtator", "PubTator (title/abstract/mentions/relations blocks)", pubtator.read, pubtator.write
         ),
@@ -90,6 +92,8 @@ def detect_format(path: str | Path) -> str:
             return "brat"
         if any(p.suffix == ".xml" for p in path.rglob("*.xml")):
             return "ddi"
+        if any(n.endswith(".txt") for n in names):
+            return "text"
         raise FormatError("cannot tell the format of this folder; pass --format", path)
     name = path.name
     if (
@@ -128,6 +132,8 @@ def detect_format(path: str | Path) -> str:
     first = head.split("\n", 1)[0]
     if "|t|" in first:
         return "pubtator"
+    if name.endswith((".txt", ".txt.gz")):
+        return "text"
     raise FormatError("cannot tell the format of this file; pass --format", path)
 
 

@@ -1,0 +1,285 @@
+"""Training the joint NER+RE model: the shared loop of :mod:`biorelex.training.trainer` with the
+joint loss ``L_NER + lambda * L_RE`` and lambda ramped 0 -> 1 ("entity pre-training").
+
+Sentences are batched by length like relation pairs; checkpoints, resume, early stopping on the dev
+RE strict micro-F1 (NER F1 while lambda is still ramping), the metrics log and learning curve are
+those of the relation trainer. Dev and test are scored end to end (predicted entities).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from biorelex.config import RunConfig
+from biorelex.data.examples import batch_indices, steps_per_epoch
+from biorelex.data.tagging import TaggedSentence, TaggingReport, relation_labels, tag_documents, tag_labels
+from biorelex.document import Document
+from biorelex.errors import ConfigError
+from biorelex.evaluation.joint import joint_scores
+from biorelex.inference.extractor import Extractor
+from biorelex.inference.predictor import default_device
+from biorelex.models.joint.model import JointExample, JointModel
+from biorelex.models.serialization import load_optimizer, read_json, write_json
+from biorelex.training.data import load_documents
+from biorelex.training.trainer import (
+    EpochCallback,
+    TrainResult,
+    _optimizer,
+    _schedule,
+    _tensorboard,
+    close_epoch,
+    peak_rss_mb,
+    run_epoch,
+    set_seed,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def re_weight(step: int, ramp_steps: int) -> float:
+    """lambda at optimizer ``step``: linear 0 -> 1 over ``ramp_steps`` (1 from the start when 0)."""
+    if ramp_steps <= 0:
+        return 1.0
+    return min(1.0, step / ramp_steps)
+
+
+def _encode(
+    model: JointModel, documents: Sequence[Document], sentences: Sequence[TaggedSentence]
+) -> list[JointExample]:
+    texts = {d.id: d.text for d in documents}
+    return [model.encode(s, texts[s.document_id]) for s in sentences if s.words]
+
+
+def train_joint_model(
+    config: RunConfig,
+    train_documents: Sequence[Document],
+    dev_documents: Sequence[Document] | None,
+    output_dir: Path,
+    resume: bool = False,
+    callbacks: Sequence[EpochCallback] = (),
+) -> tuple[JointModel, list[dict[str, Any]], dict[str, Any]]:
+    """Fine-tune a :class:`JointModel`; returns the best model, the history and the run's facts."""
+    train_config, joint = config.train, config.joint
+    device = torch.device(default_device())
+    checkpoint = output_dir / "checkpoint"
+    report = TaggingReport()
+    tagged = tag_documents(train_documents, report, joint.splitter)
+    state: dict[str, Any] = {"epoch": 0, "best": None, "best_epoch": None, "history": [], "bad_epochs": 0}
+    if resume and (checkpoint / "state.json").exists():
+        logger.info("resuming from %s", checkpoint)
+        model = JointModel.load(checkpoint / "model")
+        state = read_json(checkpoint / "state.json")
+    else:
+        set_seed(train_config.seed)
+        tags = tag_labels(e.type for s in tagged for e in s.entities)
+        relations = relation_labels(r.type for s in tagged for r in s.relations)
+        symmetric = {r.type for d in train_documents for r in d.relations if r.symmetric}
+        model = JointModel.create(config.model, joint, tags, relations, sorted(symmetric))
+    model.to(device)
+    train_examples = _encode(model, train_documents, tagged)
+    if not train_examples:
+        raise ConfigError("the training documents hold no sentences with words")
+    truncated = sum(1 for e in train_examples if e.truncated_words)
+    if truncated:
+        logger.warning(
+            "%d training sentences exceed model.max_length=%d sub-words", truncated, config.model.max_length
+        )
+    logger.info("tagging: %s", report.to_dict())
+    per_epoch = steps_per_epoch(len(train_examples), train_config.batch_size, train_config.grad_accumulation)
+    total = train_config.max_steps or per_epoch * train_config.epochs
+    ramp_steps = round(joint.ramp_epochs * per_epoch)
+    optimizer = _optimizer(model, config)
+    scheduler = _schedule(optimizer, total, int(train_config.warmup_ratio * total))
+    if state["epoch"]:
+        from safetensors.torch import load_file
+
+        load_optimizer(optimizer, checkpoint)
+        scheduler.load_state_dict(read_json(checkpoint / "scheduler.json"))
+        torch.set_rng_state(load_file(str(checkpoint / "rng.safetensors"))["cpu"])
+    scaler = torch.amp.GradScaler("cuda", enabled=train_config.amp and device.type == "cuda")
+    writer = _tensorboard(output_dir) if train_config.tensorboard else None
+    lengths = [len(e) for e in train_examples]
+    step = state.get("step", 0)
+    seconds_training = state.get("seconds_training", 0.0)
+    examples_seen = state.get("examples_seen", 0)
+    extra = {"run": config.model_dump(), "tagging": report.to_dict()}
+
+    def batch_loss(indices: list[int], step: int) -> torch.Tensor:
+        examples = [train_examples[i] for i in indices]
+        batch = {k: v.to(device) for k, v in model.collate(examples).items()}
+        weight = re_weight(step, ramp_steps)
+        source = joint.re_entities
+        if source == "gold_during_ramp":
+            source = "gold" if weight < 1.0 else "predicted"
+        output = model(batch, examples, weight, source)
+        assert output.loss is not None
+        return output.loss
+
+    for epoch in range(state["epoch"] + 1, train_config.epochs + 1):
+        if train_config.max_steps and step >= train_config.max_steps:
+            break
+        model.train()
+        batches = batch_indices(
+            lengths,
+            train_config.batch_size,
+            shuffle=True,
+            group_by_length=train_config.group_by_length,
+            seed=train_config.seed * 1000 + epoch,
+        )
+        started = time.perf_counter()
+        losses, step, seen = run_epoch(
+            model, batches, batch_loss, optimizer, scheduler, scaler, train_config, device, epoch, step
+        )
+        examples_seen += seen
+        seconds_training += time.perf_counter() - started
+        entry: dict[str, Any] = {
+            "epoch": epoch,
+            "step": step,
+            "train_loss": float(np.mean(losses)) if losses else math.nan,
+            "re_weight": re_weight(step, ramp_steps),
+            "lr": scheduler.get_last_lr()[0],
+            "seconds": round(time.perf_counter() - started, 2),
+        }
+        score = None
+        if dev_documents:
+            dev = joint_scores(
+                dev_documents, Extractor(model, train_config.eval_batch_size, False).predict(dev_documents)
+            )
+            model.train()
+            entry.update(dev_ner_f1=dev["ner"]["micro_f1"], dev_micro_f1=dev["re_strict"]["micro_f1"])
+            # while lambda ramps, RE is not trained yet: select on NER + RE so the ramp epochs compete fairly
+            score = dev["re_strict"]["micro_f1"] + 1e-3 * dev["ner"]["micro_f1"]
+        state.update(step=step, seconds_training=seconds_training, examples_seen=examples_seen)
+        if close_epoch(
+            state,
+            entry,
+            score,
+            model,
+            output_dir,
+            optimizer,
+            scheduler,
+            extra,
+            writer,
+            callbacks,
+            train_config.early_stopping_patience,
+        ):
+            break
+    if writer is not None:
+        writer.close()
+    best = JointModel.load(output_dir / "model", device)
+    facts = {
+        "train_sentences": len(train_examples),
+        "tagging": report.to_dict(),
+        "truncated_sentences": truncated,
+        "best_epoch": state["best_epoch"],
+        "steps": step,
+        "seconds_training": round(seconds_training, 2),
+        "train_sentences_per_s": round(examples_seen / seconds_training, 2) if seconds_training else None,
+    }
+    return best, state["history"], facts
+
+
+def evaluate_joint(
+    extractor: Extractor, documents: Sequence[Document]
+) -> tuple[dict[str, Any], list[Document]]:
+    """End-to-end scores and predictions on gold ``documents``, with the extraction speed."""
+    started = time.perf_counter()
+    predicted = extractor.predict(documents)
+    seconds = time.perf_counter() - started
+    scores = joint_scores(documents, predicted)
+    sentences = sum(len(d.sentences) for d in predicted)
+    tagging = TaggingReport()
+    tag_documents(documents, tagging, extractor.model.joint.splitter)
+    scores.update(
+        sentences=sentences,
+        extract_seconds=round(seconds, 2),
+        sentences_per_s=round(sentences / seconds, 2) if seconds else None,
+        gold_tagging=tagging.to_dict(),
+    )
+    return scores, predicted
+
+
+def write_joint_report(scores: dict[str, Any], predicted: Sequence[Document], directory: Path) -> None:
+    """``scores.json`` and ``predictions.jsonl`` (Documents with predicted entities and relations)."""
+    from biorelex.data.formats import jsonl
+
+    directory.mkdir(parents=True, exist_ok=True)
+    write_json(directory / "scores.json", scores)
+    jsonl.write(predicted, directory / "predictions.jsonl")
+
+
+def _headline(scores: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "setting": scores["setting"],
+        "ner_f1": scores["ner"]["micro_f1"],
+        "ner_macro_f1": scores["ner"]["macro_f1"],
+        "re_f1_strict": scores["re_strict"]["micro_f1"],
+        "re_macro_f1_strict": scores["re_strict"]["macro_f1"],
+        "re_f1_boundaries": scores["re_boundaries"]["micro_f1"],
+        "re_precision_strict": scores["re_strict"]["micro_precision"],
+        "re_recall_strict": scores["re_strict"]["micro_recall"],
+        "sentences_per_s": scores["sentences_per_s"],
+    }
+
+
+def train_joint(
+    config: RunConfig,
+    output_dir: str | Path,
+    resume: bool = False,
+    callbacks: Sequence[EpochCallback] = (),
+    documents: dict[str, Sequence[Document] | None] | None = None,
+) -> TrainResult:
+    """Train the joint model on the configured splits (or the ``documents`` given per split),
+    score it end to end on dev and test, and write every report and ``results.json``."""
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    if config.train.num_threads:
+        torch.set_num_threads(config.train.num_threads)
+    data = config.data
+    splits = documents or {
+        name: load_documents(data, getattr(data, name)) for name in ("train", "dev", "test")
+    }
+    train_documents = splits.get("train")
+    if not train_documents:
+        raise ConfigError("data.train is empty or not set: a training split is needed")
+    write_json(output_dir / "config.json", config.model_dump())
+    model, history, facts = train_joint_model(
+        config, train_documents, splits.get("dev"), output_dir, resume, callbacks
+    )
+    extractor = Extractor(model, config.train.eval_batch_size)
+    reports: dict[str, Any] = {}
+    for split in ("dev", "test"):
+        split_documents = splits.get(split)
+        if not split_documents:
+            continue
+        scores, predicted = evaluate_joint(extractor, split_documents)
+        write_joint_report(scores, predicted, output_dir / split)
+        reports[split] = _headline(scores)
+    summary = {
+        "setting": {
+            "task": "joint NER+RE",
+            "entities": "predicted",
+            "corpus": data.corpus,
+            "encoder": config.model.encoder,
+            "joint": config.joint.model_dump(),
+            "device": default_device(),
+            "threads": torch.get_num_threads(),
+        },
+        "tags": model.tags,
+        "relations": model.relations,
+        **facts,
+        "scores": reports,
+        "wall_seconds": round(time.perf_counter() - started, 2),
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+    }
+    write_json(output_dir / "results.json", summary)
+    return TrainResult(output_dir, extractor, history, summary)  # type: ignore[arg-type]
