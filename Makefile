@@ -22,6 +22,8 @@ run: install
 	$(BIN)/python benchmarks/corpus_stats.py --data-dir $(DATA) --out benchmarks/corpus_stats.json
 	$(BIN)/biorelex train configs/quick.toml -o runs/quick --set "data.data_dir='$(DATA)'"
 	$(BIN)/biorelex predict runs/quick/model $(DATA)/chemprot/raw/chemprot_development_abstracts.tsv --candidates chemprot -o runs/quick/chemprot_dev_predicted.bioc.json
+	$(BIN)/biorelex train configs/quick_joint.toml -o runs/quick_joint --set "data.data_dir='$(DATA)'"
+	$(BIN)/biorelex extract $(DATA)/unlabeled/abstracts_cased.txt --lines --limit 20 -m runs/quick_joint/model -o runs/quick_joint/abstracts_extracted.jsonl
 
 test: install
 	$(BIN)/ruff check src tests benchmarks

@@ -548,6 +548,7 @@ def extract(
     candidates: Annotated[str, typer.Option(help="Pipeline mode: pairing, 'all' or a preset.")] = "all",
     batch_size: Annotated[int, typer.Option(help="Sentences per forward pass.")] = 32,
     threads: Annotated[Optional[int], typer.Option(help="CPU threads for the forward pass.")] = None,
+    limit: Annotated[Optional[int], typer.Option(help="Only the first N documents of the input.")] = None,
 ) -> None:
     """Entities and relations from raw text with a joint NER+RE model (or a pipeline with --classifier)."""
     try:
@@ -567,7 +568,10 @@ def extract(
             batch_size=batch_size,
             entities=entities,
         )
-        documents = extractor.predict(list(formats.read(source, "text-lines" if lines else format)))
+        import itertools
+
+        inputs = formats.read(source, "text-lines" if lines else format)
+        documents = extractor.predict(list(itertools.islice(inputs, limit) if limit else inputs))
         if output is not None and name is not None:
             formats.write(documents, output, name)
     except BiorelexError as exc:

@@ -125,3 +125,25 @@ def test_cli_train_joint_and_explain(tiny_encoder_dir, tmp_path):
     ]
     result = runner.invoke(app, ["explain", str(tmp_path / "run" / "model"), "aspirin", "--layer", "7"])
     assert result.exit_code == 2 and "layer 7 does not exist" in result.output
+
+
+def test_pipeline_mode_puts_a_relation_classifier_behind_the_entities(trained_joint_run, trained_tiny_run):
+    from biorelex.document import Document
+    from biorelex.inference.predictor import Predictor
+
+    joint_dir = trained_joint_run / "run" / "model"
+    classifier_dir = trained_tiny_run / "run" / "model"
+    labels = set(Predictor.from_directory(classifier_dir).labels.labels)
+    extractor = Extractor.from_directory(joint_dir, classifier_dir=classifier_dir, progress=False)
+    text = "aspirin inhibits cox . caffeine activates receptor ."
+    predicted = extractor.predict([Document("d", text)])[0]
+    joint_only = Extractor.from_directory(joint_dir, progress=False).predict([Document("d", text)])[0]
+    assert [(e.spans, e.type) for e in predicted.entities] == [(e.spans, e.type) for e in joint_only.entities]
+    assert predicted.relations and {r.type for r in predicted.relations} <= labels
+    given = Extractor.from_directory(
+        joint_dir, classifier_dir=classifier_dir, entities="given", progress=False
+    )
+    document = list(formats.read(trained_joint_run / "corpus" / "joint_test.json"))[0]
+    result = given.predict([document])[0]
+    assert result.entities == document.entities  # the input's entities are kept as they are
+    assert {r.type for r in result.relations} <= labels

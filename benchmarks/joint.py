@@ -1,0 +1,177 @@
+"""Joint NER+RE benchmarks (Giorgi et al. 2019 on the embedded encoder), resumable, results as JSON.
+
+    python benchmarks/joint.py conll04 [--seed 13]          # train+dev -> test
+    python benchmarks/joint.py ade [--folds 0 1 2 ...]      # 10-fold CV on the SpERT folds
+    python benchmarks/joint.py --summarise                  # summary.json joint.* + the RESULTS.md table
+
+Run directories live under ``--runs-dir`` (outside the repository). A finished run (or fold) is
+not trained again; an interrupted one resumes from its last epoch checkpoint, so the ADE folds can
+be spread over several sessions. Results: ``benchmarks/results/joint_<name>.json`` with the command,
+commit, machine and date; the ADE file lists the folds done and aggregates only those.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import statistics
+import sys
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import BENCH_DIR, provenance, update_summary, write_json  # noqa: E402
+
+ROOT = BENCH_DIR.parent
+RESULTS = BENCH_DIR / "results"
+KEYS = ("ner_f1", "ner_macro_f1", "re_f1_strict", "re_macro_f1_strict", "re_f1_boundaries", "sentences_per_s")
+
+
+def _train(
+    config_path: str, overrides: list[str], output: Path, documents: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    from biorelex.config import load_config
+    from biorelex.training.joint import train_joint
+
+    done = output / "results.json"
+    if done.exists():
+        summary: dict[str, Any] = json.loads(done.read_text())
+        return summary
+    config = load_config(ROOT / config_path, overrides)
+    return train_joint(config, output, resume=True, documents=documents).summary
+
+
+def conll04(runs_dir: Path, seed: int, overrides: list[str]) -> dict[str, Any]:
+    overrides = [f"train.seed={seed}", *overrides]
+    summary = _train("configs/joint_conll04.toml", overrides, runs_dir / f"joint_conll04_s{seed}")
+    result = {
+        "run": f"conll04_s{seed}",
+        "config": "configs/joint_conll04.toml",
+        "overrides": overrides,
+        **provenance(f"python benchmarks/joint.py conll04 --seed {seed}"),
+        "summary": summary,
+    }
+    write_json(RESULTS / f"joint_conll04_s{seed}.json", result)
+    return result
+
+
+def ade(runs_dir: Path, folds: list[int], overrides: list[str], data_dir: str | None) -> dict[str, Any]:
+    from biorelex.config import load_config
+    from biorelex.training.data import load_documents
+
+    data = load_config(ROOT / "configs/joint_ade.toml", overrides).data
+    if data_dir:
+        data = data.model_copy(update={"data_dir": data_dir})
+    full = load_documents(data, "full") or []
+    path = RESULTS / "joint_ade.json"
+    previous = json.loads(path.read_text())["folds"] if path.exists() else {}
+    for fold in folds:
+        test = load_documents(data, f"fold{fold}/test") or []
+        test_ids = {d.id for d in test}
+        train = [d for d in full if d.id not in test_ids]
+        if len(train) + len(test) != len(full):
+            raise SystemExit(f"fold {fold}: test documents missing from ade_full.json")
+        logging.info("ADE fold %d: %d train, %d test sentences", fold, len(train), len(test))
+        summary = _train(
+            "configs/joint_ade.toml",
+            overrides,
+            runs_dir / "joint_ade" / f"fold{fold}",
+            {"train": train, "dev": None, "test": test},
+        )
+        previous[str(fold)] = {
+            **{k: summary["scores"]["test"][k] for k in KEYS},
+            "seconds_training": summary["seconds_training"],
+            "train_sentences_per_s": summary["train_sentences_per_s"],
+            "tagging": summary["tagging"],
+            "peak_rss_mb": summary["peak_rss_mb"],
+        }
+        _write_ade(previous, overrides)
+    return json.loads(path.read_text())
+
+
+def _write_ade(folds: dict[str, Any], overrides: list[str]) -> None:
+    done = sorted(folds, key=int)
+    aggregate = {
+        k: {
+            "mean": statistics.fmean(folds[f][k] for f in done),
+            "std": statistics.stdev(folds[f][k] for f in done) if len(done) > 1 else 0.0,
+        }
+        for k in KEYS
+    }
+    write_json(
+        RESULTS / "joint_ade.json",
+        {
+            "run": "ade_cv",
+            "config": "configs/joint_ade.toml",
+            "overrides": overrides,
+            **provenance("python benchmarks/joint.py ade --folds " + " ".join(done)),
+            "folds_done": [int(f) for f in done],
+            "complete": len(done) == 10,
+            "aggregate": aggregate,
+            "folds": {f: folds[f] for f in done},
+        },
+    )
+
+
+def summarise() -> None:
+    """summary.json joint.* keys and the RESULTS.md table rows from results/joint_*.json."""
+    rows = []
+    for path in sorted(RESULTS.glob("joint_conll04_s*.json")):
+        result = json.loads(path.read_text())
+        test = result["summary"]["scores"]["test"]
+        rows.append((result["run"], test, result["summary"]))
+        if result["run"] == "conll04_s13":
+            update_summary("joint.conll04.test.re_f1_strict", round(100 * test["re_f1_strict"], 2))
+            update_summary("joint.conll04.test.ner_f1", round(100 * test["ner_f1"], 2))
+    path = RESULTS / "joint_ade.json"
+    if path.exists():
+        result = json.loads(path.read_text())
+        aggregate = result["aggregate"]
+        update_summary("joint.ade.cv.re_f1_strict", round(100 * aggregate["re_macro_f1_strict"]["mean"], 2))
+        update_summary("joint.ade.cv.ner_f1", round(100 * aggregate["ner_macro_f1"]["mean"], 2))
+        update_summary("joint.ade.cv.folds_done", len(result["folds_done"]))
+        print(f"ADE folds done: {result['folds_done']}")
+        for key in KEYS:
+            a = aggregate[key]
+            print(
+                f"  {key}: {100 * a['mean'] if 'f1' in key else a['mean']:.2f} +- {100 * a['std'] if 'f1' in key else a['std']:.2f}"
+            )
+    print("| run | NER F1 | RE F1 strict | RE F1 boundaries | train s | train sent/s | extract sent/s |")
+    print("|---|---|---|---|---|---|---|")
+    for name, test, summary in rows:
+        print(
+            f"| {name} | {100 * test['ner_f1']:.2f} | {100 * test['re_f1_strict']:.2f} | "
+            f"{100 * test['re_f1_boundaries']:.2f} | {summary['seconds_training']:.0f} | "
+            f"{summary['train_sentences_per_s']:.1f} | {test['sentences_per_s']:.1f} |"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("name", nargs="?", choices=["conll04", "ade"])
+    parser.add_argument("--runs-dir", type=Path, default=Path("/work/runs"))
+    parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--folds", type=int, nargs="+", default=list(range(10)))
+    parser.add_argument("--set", dest="overrides", action="append", default=[], help="config override")
+    parser.add_argument("--summarise", action="store_true")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    RESULTS.mkdir(exist_ok=True)
+    overrides = list(args.overrides)
+    if args.data_dir:
+        overrides.append(f"data.data_dir='{args.data_dir}'")
+    if args.name == "conll04":
+        conll04(args.runs_dir, args.seed, overrides)
+    elif args.name == "ade":
+        ade(args.runs_dir, args.folds, overrides, args.data_dir)
+    if args.summarise or args.name:
+        summarise()
+
+
+if __name__ == "__main__":
+    main()
