@@ -9,17 +9,15 @@ those of the relation trainer. Dev and test are scored end to end (predicted ent
 from __future__ import annotations
 
 import logging
-import math
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
 from biorelex.config import RunConfig
-from biorelex.data.examples import batch_indices, steps_per_epoch
+from biorelex.data.examples import steps_per_epoch
 from biorelex.data.tagging import TaggedSentence, TaggingReport, relation_labels, tag_documents, tag_labels
 from biorelex.document import Document
 from biorelex.errors import ConfigError
@@ -27,18 +25,14 @@ from biorelex.evaluation.joint import joint_scores
 from biorelex.inference.extractor import Extractor
 from biorelex.inference.predictor import default_device
 from biorelex.models.joint.model import JointExample, JointModel
-from biorelex.models.serialization import load_optimizer, read_json, write_json
+from biorelex.models.serialization import write_json
 from biorelex.training.data import load_documents
 from biorelex.training.trainer import (
     EpochCallback,
     TrainResult,
-    _optimizer,
-    _schedule,
-    _tensorboard,
-    close_epoch,
+    fit,
     peak_rss_mb,
-    run_epoch,
-    set_seed,
+    start_run,
 )
 
 logger = logging.getLogger(__name__)
@@ -69,20 +63,16 @@ def train_joint_model(
     """Fine-tune a :class:`JointModel`; returns the best model, the history and the run's facts."""
     train_config, joint = config.train, config.joint
     device = torch.device(default_device())
-    checkpoint = output_dir / "checkpoint"
     report = TaggingReport()
     tagged = tag_documents(train_documents, report, joint.splitter)
-    state: dict[str, Any] = {"epoch": 0, "best": None, "best_epoch": None, "history": [], "bad_epochs": 0}
-    if resume and (checkpoint / "state.json").exists():
-        logger.info("resuming from %s", checkpoint)
-        model = JointModel.load(checkpoint / "model")
-        state = read_json(checkpoint / "state.json")
-    else:
-        set_seed(train_config.seed)
+
+    def create() -> JointModel:
         tags = tag_labels(e.type for s in tagged for e in s.entities)
         relations = relation_labels(r.type for s in tagged for r in s.relations)
         symmetric = {r.type for d in train_documents for r in d.relations if r.symmetric}
-        model = JointModel.create(config.model, joint, tags, relations, sorted(symmetric))
+        return JointModel.create(config.model, joint, tags, relations, sorted(symmetric))
+
+    model, state = start_run(output_dir, resume, train_config.seed, JointModel.load, create)
     model.to(device)
     train_examples = _encode(model, train_documents, tagged)
     if not train_examples:
@@ -94,23 +84,7 @@ def train_joint_model(
         )
     logger.info("tagging: %s", report.to_dict())
     per_epoch = steps_per_epoch(len(train_examples), train_config.batch_size, train_config.grad_accumulation)
-    total = train_config.max_steps or per_epoch * train_config.epochs
     ramp_steps = round(joint.ramp_epochs * per_epoch)
-    optimizer = _optimizer(model, config)
-    scheduler = _schedule(optimizer, total, int(train_config.warmup_ratio * total))
-    if state["epoch"]:
-        from safetensors.torch import load_file
-
-        load_optimizer(optimizer, checkpoint)
-        scheduler.load_state_dict(read_json(checkpoint / "scheduler.json"))
-        torch.set_rng_state(load_file(str(checkpoint / "rng.safetensors"))["cpu"])
-    scaler = torch.amp.GradScaler("cuda", enabled=train_config.amp and device.type == "cuda")
-    writer = _tensorboard(output_dir) if train_config.tensorboard else None
-    lengths = [len(e) for e in train_examples]
-    step = state.get("step", 0)
-    seconds_training = state.get("seconds_training", 0.0)
-    examples_seen = state.get("examples_seen", 0)
-    extra = {"run": config.model_dump(), "tagging": report.to_dict()}
 
     def batch_loss(indices: list[int], step: int) -> torch.Tensor:
         examples = [train_examples[i] for i in indices]
@@ -123,66 +97,40 @@ def train_joint_model(
         assert output.loss is not None
         return output.loss
 
-    for epoch in range(state["epoch"] + 1, train_config.epochs + 1):
-        if train_config.max_steps and step >= train_config.max_steps:
-            break
-        model.train()
-        batches = batch_indices(
-            lengths,
-            train_config.batch_size,
-            shuffle=True,
-            group_by_length=train_config.group_by_length,
-            seed=train_config.seed * 1000 + epoch,
-        )
-        started = time.perf_counter()
-        losses, step, seen = run_epoch(
-            model, batches, batch_loss, optimizer, scheduler, scaler, train_config, device, epoch, step
-        )
-        examples_seen += seen
-        seconds_training += time.perf_counter() - started
-        entry: dict[str, Any] = {
-            "epoch": epoch,
-            "step": step,
-            "train_loss": float(np.mean(losses)) if losses else math.nan,
-            "re_weight": re_weight(step, ramp_steps),
-            "lr": scheduler.get_last_lr()[0],
-            "seconds": round(time.perf_counter() - started, 2),
-        }
-        score = None
-        if dev_documents:
-            dev = joint_scores(
-                dev_documents, Extractor(model, train_config.eval_batch_size, False).predict(dev_documents)
-            )
-            model.train()
-            entry.update(dev_ner_f1=dev["ner"]["micro_f1"], dev_micro_f1=dev["re_strict"]["micro_f1"])
-            # while lambda ramps, RE is not trained yet: select on NER + RE so the ramp epochs compete fairly
-            score = dev["re_strict"]["micro_f1"] + 1e-3 * dev["ner"]["micro_f1"]
-        state.update(step=step, seconds_training=seconds_training, examples_seen=examples_seen)
-        if close_epoch(
-            state,
-            entry,
-            score,
-            model,
-            output_dir,
-            optimizer,
-            scheduler,
-            extra,
-            writer,
-            callbacks,
-            train_config.early_stopping_patience,
-        ):
-            break
-    if writer is not None:
-        writer.close()
+    def evaluate_dev() -> tuple[dict[str, Any], float | None]:
+        if not dev_documents:
+            return {}, None
+        predicted = Extractor(model, train_config.eval_batch_size, False).predict(dev_documents)
+        dev = joint_scores(dev_documents, predicted)
+        items = {"dev_ner_f1": dev["ner"]["micro_f1"], "dev_micro_f1": dev["re_strict"]["micro_f1"]}
+        # while lambda ramps, RE is not trained yet: select on NER + RE so the ramp epochs compete fairly
+        return items, dev["re_strict"]["micro_f1"] + 1e-3 * dev["ner"]["micro_f1"]
+
+    fit(
+        model,
+        config,
+        output_dir,
+        state,
+        [len(e) for e in train_examples],
+        batch_loss,
+        evaluate_dev,
+        {"run": config.model_dump(), "tagging": report.to_dict()},
+        callbacks,
+        epoch_facts=lambda step: {"re_weight": re_weight(step, ramp_steps)},
+    )
     best = JointModel.load(output_dir / "model", device)
     facts = {
         "train_sentences": len(train_examples),
         "tagging": report.to_dict(),
         "truncated_sentences": truncated,
         "best_epoch": state["best_epoch"],
-        "steps": step,
-        "seconds_training": round(seconds_training, 2),
-        "train_sentences_per_s": round(examples_seen / seconds_training, 2) if seconds_training else None,
+        "steps": state["step"],
+        "seconds_training": round(state["seconds_training"], 2),
+        "train_sentences_per_s": (
+            round(state["examples_seen"] / state["seconds_training"], 2)
+            if state["seconds_training"]
+            else None
+        ),
     }
     return best, state["history"], facts
 

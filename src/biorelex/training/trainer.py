@@ -192,45 +192,21 @@ def train_model(
     """Fine-tune one :class:`RelationModel`; returns the best model, the history and throughput facts."""
     train_config = config.train
     device = torch.device(default_device())
-    use_amp = train_config.amp and device.type == "cuda"
-    checkpoint = output_dir / "checkpoint"
-    state: dict[str, Any] = {"epoch": 0, "best": None, "best_epoch": None, "history": [], "bad_epochs": 0}
     entity_types = {c.head.type for c in train_candidates} | {c.tail.type for c in train_candidates}
-    if resume and (checkpoint / "state.json").exists():
-        logger.info("resuming from %s", checkpoint)
-        model = RelationModel.load(checkpoint / "model")
-        state = read_json(checkpoint / "state.json")
-    else:
-        if resume:
-            logger.info("no checkpoint in %s yet; starting from scratch", output_dir)
-        set_seed(train_config.seed)
+
+    def create() -> RelationModel:
         if hooks is not None:
-            model = hooks.create_model(config, labels, entity_types)
-        else:
-            model = RelationModel.create(config.model, labels, entity_types)
+            return hooks.create_model(config, labels, entity_types)
+        return RelationModel.create(config.model, labels, entity_types)
+
+    model, state = start_run(output_dir, resume, train_config.seed, RelationModel.load, create)
     model.to(device)
     encode = TorchClassifier(model).encode
     stats = EncodingStats()
     train_examples = encode(train_candidates, stats)
     dev_examples = encode(dev_candidates) if dev_candidates else []
     weights = class_weight_tensor(train_examples, len(labels.labels), train_config.class_weights)
-    per_epoch = steps_per_epoch(len(train_examples), train_config.batch_size, train_config.grad_accumulation)
-    total = train_config.max_steps or per_epoch * train_config.epochs
-    optimizer = _optimizer(model, config)
-    scheduler = _schedule(optimizer, total, int(train_config.warmup_ratio * total))
-    if state["epoch"]:
-        load_optimizer(optimizer, checkpoint)
-        scheduler.load_state_dict(read_json(checkpoint / "scheduler.json"))
-        from safetensors.torch import load_file
-
-        torch.set_rng_state(load_file(str(checkpoint / "rng.safetensors"))["cpu"])
-    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
-    writer = _tensorboard(output_dir) if train_config.tensorboard else None
     pad = model.tokenizer.pad_token_id or 0
-    lengths = [len(e) for e in train_examples]
-    step = state.get("step", 0)
-    seconds_training = state.get("seconds_training", 0.0)
-    examples_seen = state.get("examples_seen", 0)
 
     def batch_loss(indices: list[int], step: int) -> torch.Tensor:
         batch = {k: v.to(device) for k, v in collate([train_examples[i] for i in indices], pad).items()}
@@ -239,8 +215,96 @@ def train_model(
         assert loss is not None
         return loss
 
+    def evaluate_dev() -> tuple[dict[str, Any], float | None]:
+        if not dev_examples:
+            return {}, None
+        dev = _dev_scores(model, dev_examples, train_config.eval_batch_size)
+        return {"dev_micro_f1": dev["micro_f1"], "dev_macro_f1": dev["macro_f1"]}, dev["micro_f1"]
+
+    fit(
+        model,
+        config,
+        output_dir,
+        state,
+        [len(e) for e in train_examples],
+        batch_loss,
+        evaluate_dev,
+        {"run": config.model_dump()},
+        callbacks,
+    )
+    seconds_training = state["seconds_training"]
+    best = RelationModel.load(output_dir / "model", device)
+    facts = {
+        "train_pairs": len(train_examples),
+        "train_encoding": stats.to_dict(),
+        "best_epoch": state["best_epoch"],
+        "best_dev_micro_f1": state["best"],
+        "steps": state["step"],
+        "seconds_training": round(seconds_training, 2),
+        "train_examples_per_s": round(state["examples_seen"] / seconds_training, 2)
+        if seconds_training
+        else None,
+    }
+    return best, state["history"], facts
+
+
+def start_run(
+    output_dir: Path, resume: bool, seed: int, load: Callable[[Path], Any], create: Callable[[], Any]
+) -> tuple[Any, dict[str, Any]]:
+    """The model and loop state to start from: the checkpoint's with ``resume``, else a new model
+    (``create()``, after seeding) and a fresh state."""
+    checkpoint = output_dir / "checkpoint"
+    if resume and (checkpoint / "state.json").exists():
+        logger.info("resuming from %s", checkpoint)
+        return load(checkpoint / "model"), read_json(checkpoint / "state.json")
+    if resume:
+        logger.info("no checkpoint in %s yet; starting from scratch", output_dir)
+    set_seed(seed)
+    state: dict[str, Any] = {"epoch": 0, "best": None, "best_epoch": None, "history": [], "bad_epochs": 0}
+    return create(), state
+
+
+def fit(
+    model: Any,
+    config: RunConfig,
+    output_dir: Path,
+    state: dict[str, Any],
+    lengths: Sequence[int],
+    batch_loss: Callable[[list[int], int], torch.Tensor],
+    evaluate_dev: Callable[[], tuple[dict[str, Any], float | None]],
+    save_extra: dict[str, Any],
+    callbacks: Sequence[EpochCallback] = (),
+    epoch_facts: Callable[[int], dict[str, Any]] | None = None,
+) -> None:
+    """The epochs of a run, shared by every trainer (relation classifier, joint model, variants).
+
+    Builds AdamW and the linear schedule (restored from ``output_dir/checkpoint`` when ``state``
+    is a resumed one), then per epoch: length-grouped shuffled batches of the examples whose
+    lengths are ``lengths``, :func:`run_epoch` over ``batch_loss``, ``evaluate_dev()`` (entry
+    items and the score that selects the best model; ``None`` without dev) and
+    :func:`close_epoch`. ``epoch_facts(step)`` adds items to each metrics entry. ``state`` is
+    updated in place (``step``, ``seconds_training``, ``examples_seen``, history, best epoch).
+    """
+    train_config = config.train
+    device = next(model.parameters()).device
+    checkpoint = output_dir / "checkpoint"
+    per_epoch = steps_per_epoch(len(lengths), train_config.batch_size, train_config.grad_accumulation)
+    total = train_config.max_steps or per_epoch * train_config.epochs
+    optimizer = _optimizer(model, config)
+    scheduler = _schedule(optimizer, total, int(train_config.warmup_ratio * total))
+    if state["epoch"]:
+        from safetensors.torch import load_file
+
+        load_optimizer(optimizer, checkpoint)
+        scheduler.load_state_dict(read_json(checkpoint / "scheduler.json"))
+        torch.set_rng_state(load_file(str(checkpoint / "rng.safetensors"))["cpu"])
+    scaler = torch.amp.GradScaler("cuda", enabled=train_config.amp and device.type == "cuda")
+    writer = _tensorboard(output_dir) if train_config.tensorboard else None
+    state.setdefault("step", 0)
+    state.setdefault("seconds_training", 0.0)
+    state.setdefault("examples_seen", 0)
     for epoch in range(state["epoch"] + 1, train_config.epochs + 1):
-        if train_config.max_steps and step >= train_config.max_steps:
+        if train_config.max_steps and state["step"] >= train_config.max_steps:
             break
         model.train()
         batches = batch_indices(
@@ -252,23 +316,33 @@ def train_model(
         )
         started = time.perf_counter()
         losses, step, seen = run_epoch(
-            model, batches, batch_loss, optimizer, scheduler, scaler, train_config, device, epoch, step
+            model,
+            batches,
+            batch_loss,
+            optimizer,
+            scheduler,
+            scaler,
+            train_config,
+            device,
+            epoch,
+            state["step"],
         )
-        examples_seen += seen
-        seconds_training += time.perf_counter() - started
+        seconds = time.perf_counter() - started
         entry: dict[str, Any] = {
             "epoch": epoch,
             "step": step,
             "train_loss": float(np.mean(losses)) if losses else math.nan,
+            **(epoch_facts(step) if epoch_facts is not None else {}),
             "lr": scheduler.get_last_lr()[0],
-            "seconds": round(time.perf_counter() - started, 2),
+            "seconds": round(seconds, 2),
         }
-        score = None
-        if dev_examples:
-            dev = _dev_scores(model, dev_examples, train_config.eval_batch_size)
-            entry.update(dev_micro_f1=dev["micro_f1"], dev_macro_f1=dev["macro_f1"])
-            score = dev["micro_f1"]
-        state.update(step=step, seconds_training=seconds_training, examples_seen=examples_seen)
+        dev_items, score = evaluate_dev()
+        entry.update(dev_items)
+        state.update(
+            step=step,
+            seconds_training=state["seconds_training"] + seconds,
+            examples_seen=state["examples_seen"] + seen,
+        )
         stop = close_epoch(
             state,
             entry,
@@ -277,7 +351,7 @@ def train_model(
             output_dir,
             optimizer,
             scheduler,
-            {"run": config.model_dump()},
+            save_extra,
             writer,
             callbacks,
             train_config.early_stopping_patience,
@@ -286,17 +360,6 @@ def train_model(
             break
     if writer is not None:
         writer.close()
-    best = RelationModel.load(output_dir / "model", device)
-    facts = {
-        "train_pairs": len(train_examples),
-        "train_encoding": stats.to_dict(),
-        "best_epoch": state["best_epoch"],
-        "best_dev_micro_f1": state["best"],
-        "steps": step,
-        "seconds_training": round(seconds_training, 2),
-        "train_examples_per_s": round(examples_seen / seconds_training, 2) if seconds_training else None,
-    }
-    return best, state["history"], facts
 
 
 def run_epoch(
