@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import load_file, save_file
 from torch import nn
 
 from biorelex.config import ModelConfig
@@ -21,7 +20,7 @@ from biorelex.data.representation import special_tokens
 from biorelex.errors import ConfigError
 from biorelex.models.encoder import load_encoder
 from biorelex.models.heads import HEADS, HeadInputs, RelationHead
-from biorelex.models.serialization import MODEL_FILE, atomic_directory, load_metadata, write_json
+from biorelex.models.serialization import load_encoder_model, load_head, save_encoder_model
 
 logger = logging.getLogger(__name__)
 
@@ -125,39 +124,24 @@ class RelationModel(nn.Module):
 
     def save(self, directory: str | Path, extra: dict[str, Any] | None = None) -> None:
         """Write the model directory atomically (see the module docstring)."""
-        import transformers
-
-        with atomic_directory(directory) as temporary:
-            self.encoder.save_pretrained(temporary / "encoder")
-            self.tokenizer.save_pretrained(temporary / "encoder")
-            state = {k: v.detach().cpu().contiguous() for k, v in self.head.state_dict().items()}
-            save_file(state, str(temporary / "head.safetensors"))
-            write_json(
-                temporary / MODEL_FILE,
-                {
-                    "format_version": FORMAT_VERSION,
-                    "kind": "relation_classifier",
-                    "model": self.config.model_dump(),
-                    "labels": self.labels.to_dict(),
-                    "versions": {"torch": torch.__version__, "transformers": transformers.__version__},
-                    **(extra or {}),
-                },
-            )
+        metadata = {
+            "format_version": FORMAT_VERSION,
+            "kind": "relation_classifier",
+            "model": self.config.model_dump(),
+            "labels": self.labels.to_dict(),
+            **(extra or {}),
+        }
+        save_encoder_model(directory, self.encoder, self.tokenizer, self.head, metadata)
 
     @classmethod
     def load(cls, directory: str | Path, device: str | torch.device | None = None) -> RelationModel:
         """Load a directory written by :meth:`save`."""
-        from transformers import AutoModel, AutoTokenizer
-
-        directory = Path(directory)
-        meta = load_metadata(directory)
-        if meta.get("kind") != "relation_classifier":
-            raise ConfigError(f"{directory} holds a {meta.get('kind')!r} model, not a relation classifier")
+        meta, encoder, tokenizer = load_encoder_model(
+            directory, "relation_classifier", "a relation classifier"
+        )
         config = ModelConfig.model_validate(meta["model"])
         labels = LabelSet.from_dict(meta["labels"])
-        tokenizer = AutoTokenizer.from_pretrained(directory / "encoder")
-        encoder = AutoModel.from_pretrained(directory / "encoder")
         head = HEADS.get(config.head)(encoder.config.hidden_size, len(labels.labels), config.dropout)
-        head.load_state_dict(load_file(str(directory / "head.safetensors")))
+        load_head(head, directory)
         model = cls(encoder, tokenizer, head, labels, config).eval()
         return model.to(device) if device is not None else model

@@ -92,3 +92,44 @@ def load_optimizer(optimizer: torch.optim.Optimizer, directory: Path) -> None:
     for index, values in meta["scalars"].items():
         state.setdefault(int(index), {}).update(values)
     optimizer.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
+
+
+def save_encoder_model(
+    directory: str | Path, encoder: Any, tokenizer: Any, head: torch.nn.Module, metadata: dict[str, Any]
+) -> None:
+    """Write an encoder + head model directory atomically: ``encoder/`` (``save_pretrained``),
+    ``head.safetensors`` and ``biorelex.json`` (``metadata`` plus the torch/transformers versions)."""
+    import torch
+    import transformers
+    from safetensors.torch import save_file
+
+    with atomic_directory(directory) as temporary:
+        encoder.save_pretrained(temporary / "encoder")
+        tokenizer.save_pretrained(temporary / "encoder")
+        state = {k: v.detach().cpu().contiguous() for k, v in head.state_dict().items()}
+        save_file(state, str(temporary / "head.safetensors"))
+        versions = {"torch": torch.__version__, "transformers": transformers.__version__}
+        write_json(temporary / MODEL_FILE, {"versions": versions, **metadata})
+
+
+def load_encoder_model(directory: str | Path, kind: str, what: str) -> tuple[dict[str, Any], Any, Any]:
+    """``(metadata, encoder, tokenizer)`` of a directory :func:`save_encoder_model` wrote with
+    ``kind``; a directory of another kind is refused, naming ``what`` was expected."""
+    from transformers import AutoModel, AutoTokenizer
+
+    from biorelex.errors import ConfigError
+
+    directory = Path(directory)
+    meta = load_metadata(directory)
+    if meta.get("kind") != kind:
+        raise ConfigError(f"{directory} holds a {meta.get('kind')!r} model, not {what}")
+    tokenizer = AutoTokenizer.from_pretrained(directory / "encoder")
+    encoder = AutoModel.from_pretrained(directory / "encoder")
+    return meta, encoder, tokenizer
+
+
+def load_head(head: torch.nn.Module, directory: str | Path) -> None:
+    """Load ``head.safetensors`` of a model directory into ``head``."""
+    from safetensors.torch import load_file
+
+    head.load_state_dict(load_file(str(Path(directory) / "head.safetensors")))

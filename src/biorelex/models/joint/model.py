@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import load_file, save_file
 from torch import nn
 
 from biorelex.config import JointConfig, ModelConfig
@@ -27,7 +26,7 @@ from biorelex.data.tagging import NEGATIVE, OUTSIDE, TaggedEntity, TaggedSentenc
 from biorelex.errors import ConfigError
 from biorelex.models.encoder import load_encoder
 from biorelex.models.joint.scorer import BiaffineScorer, projection
-from biorelex.models.serialization import MODEL_FILE, atomic_directory, load_metadata, write_json
+from biorelex.models.serialization import load_encoder_model, load_head, save_encoder_model
 
 logger = logging.getLogger(__name__)
 
@@ -97,11 +96,6 @@ class JointHead(nn.Module):
             heads = self.head_projection(words)  # (b, w, m)
             tails = (self.tail_projection or self.head_projection)(words)  # (b, w, m)
         return self.scorer(heads, tails)
-
-
-def candidate_entities(tags: Sequence[str]) -> list[TaggedEntity]:
-    """The entities of a tag sequence (lenient BIOES decoding): RE candidates are their last words."""
-    return decode_bioes(tags)
 
 
 class JointModel(nn.Module):
@@ -259,7 +253,7 @@ class JointModel(nn.Module):
         lengths = mask.sum(1).tolist()
         for row, example in enumerate(examples):
             tags = [self.tags[i] for i in sequences[row][: lengths[row]]]
-            found = candidate_entities(tags)
+            found = decode_bioes(tags)  # RE candidates are the last words of these
             gold = {(e.first, e.last, e.type): k for k, e in enumerate(example.entities)}
             links = {(h, t): c for h, t, c in example.relations}
             for head in found:
@@ -277,45 +271,28 @@ class JointModel(nn.Module):
 
     def save(self, directory: str | Path, extra: dict[str, Any] | None = None) -> None:
         """Write the model directory atomically."""
-        import transformers
-
-        with atomic_directory(directory) as temporary:
-            self.encoder.save_pretrained(temporary / "encoder")
-            self.tokenizer.save_pretrained(temporary / "encoder")
-            state = {k: v.detach().cpu().contiguous() for k, v in self.head.state_dict().items()}
-            save_file(state, str(temporary / "head.safetensors"))
-            write_json(
-                temporary / MODEL_FILE,
-                {
-                    "format_version": FORMAT_VERSION,
-                    "kind": KIND,
-                    "model": self.config.model_dump(),
-                    "joint": self.joint.model_dump(),
-                    "tags": self.tags,
-                    "relations": self.relations,
-                    "symmetric": self.symmetric,
-                    "versions": {"torch": torch.__version__, "transformers": transformers.__version__},
-                    **(extra or {}),
-                },
-            )
+        metadata = {
+            "format_version": FORMAT_VERSION,
+            "kind": KIND,
+            "model": self.config.model_dump(),
+            "joint": self.joint.model_dump(),
+            "tags": self.tags,
+            "relations": self.relations,
+            "symmetric": self.symmetric,
+            **(extra or {}),
+        }
+        save_encoder_model(directory, self.encoder, self.tokenizer, self.head, metadata)
 
     @classmethod
     def load(cls, directory: str | Path, device: str | torch.device | None = None) -> JointModel:
         """Load a directory written by :meth:`save`."""
-        from transformers import AutoModel, AutoTokenizer
-
-        directory = Path(directory)
-        meta = load_metadata(directory)
-        if meta.get("kind") != KIND:
-            raise ConfigError(f"{directory} holds a {meta.get('kind')!r} model, not a joint NER+RE model")
+        meta, encoder, tokenizer = load_encoder_model(directory, KIND, "a joint NER+RE model")
         config = ModelConfig.model_validate(meta["model"])
         joint = JointConfig.model_validate(meta["joint"])
-        tokenizer = AutoTokenizer.from_pretrained(directory / "encoder")
-        encoder = AutoModel.from_pretrained(directory / "encoder")
         head = JointHead(
             encoder.config.hidden_size, len(meta["tags"]), len(meta["relations"]), joint, config.dropout
         )
-        head.load_state_dict(load_file(str(directory / "head.safetensors")))
+        load_head(head, directory)
         model = cls(
             encoder, tokenizer, head, meta["tags"], meta["relations"], config, joint, meta["symmetric"]
         )
