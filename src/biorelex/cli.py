@@ -409,14 +409,14 @@ def _evaluate_joint(
     from biorelex.data import formats
     from biorelex.errors import ReadReport
     from biorelex.inference.extractor import Extractor
-    from biorelex.training.joint import _headline, evaluate_joint, write_joint_report
+    from biorelex.training.joint import evaluate_joint, joint_headline, write_joint_report
 
     extractor = Extractor.from_directory(model, batch_size=batch_size)
     documents = list(formats.read(data, format, report=ReadReport(lenient=lenient)))
     scores, predicted = evaluate_joint(extractor, documents)
     if output is not None:
         write_joint_report(scores, predicted, output)
-    _print_joint(str(data), _headline(scores))
+    _print_joint(str(data), joint_headline(scores))
     typer.echo(json.dumps({k: v for k, v in scores.items() if k in ("ner", "re_strict", "re_boundaries")}))
 
 

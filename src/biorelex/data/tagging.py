@@ -153,8 +153,8 @@ def relation_labels(relation_types: Iterable[str]) -> list[str]:
     return [NEGATIVE, *sorted(set(relation_types))]
 
 
-def _word_index(words: Sequence[Span], offset: int, first: bool) -> int:
-    starts = [w[0] for w in words]
+def _word_index(starts: Sequence[int], offset: int, first: bool) -> int:
+    """The word (by its start offsets) a mention starting (``first``) or ending at ``offset`` covers."""
     if first:
         return bisect.bisect_right(starts, offset) - 1
     return bisect.bisect_left(starts, offset) - 1
@@ -168,13 +168,13 @@ def tag_document(
     sentences = document_sentences(document, splitter) or [(0, len(document.text))]
     sentence_of: dict[str, int] = {}
     extents: dict[str, Span] = {}
+    sentence_starts = [s for s, _ in sentences]
     for entity in document.entities:
         report.mentions += 1
         if entity.is_discontinuous:
             report.discontinuous_merged += 1
         extents[entity.id] = (entity.start, entity.end)
-        starts = [s for s, _ in sentences]
-        sentence_of[entity.id] = max(0, bisect.bisect_right(starts, entity.start) - 1)
+        sentence_of[entity.id] = max(0, bisect.bisect_right(sentence_starts, entity.start) - 1)
     kept = _resolve_overlaps(document, extents, sentence_of, report)
     by_sentence: dict[int, list[str]] = {}
     for entity_id in kept:
@@ -201,10 +201,11 @@ def tag_document(
         ids = sorted(by_sentence.get(index, []), key=lambda i: extents[i])
         boundaries = [offset for i in ids for offset in extents[i]]
         words = tokenize_words(document.text, span, boundaries)
+        word_starts = [w[0] for w in words]
         entities = []
         for entity_id in ids:
             start, end = extents[entity_id]
-            first, last = _word_index(words, start, True), _word_index(words, end, False)
+            first, last = _word_index(word_starts, start, True), _word_index(word_starts, end, False)
             entities.append(TaggedEntity(first, last, types[entity_id], entity_id))
         position = {e.entity_id: k for k, e in enumerate(entities)}
         relations = tuple(
@@ -247,13 +248,3 @@ def tag_documents(
     """:func:`tag_document` over a corpus."""
     report = report if report is not None else TaggingReport()
     return [sentence for document in documents for sentence in tag_document(document, report, splitter)]
-
-
-def untagged_sentences(document: Document, splitter: str = "pysbd") -> list[TaggedSentence]:
-    """The sentences of a raw document (entities ignored), ready for extraction."""
-    sentences = document_sentences(document, splitter) if document.text.strip() else []
-    return [
-        TaggedSentence(document.id, span, tuple(words), (OUTSIDE,) * len(words))
-        for span in sentences
-        if (words := tokenize_words(document.text, span))
-    ]

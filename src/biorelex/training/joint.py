@@ -164,7 +164,8 @@ def write_joint_report(scores: dict[str, Any], predicted: Sequence[Document], di
     jsonl.write(predicted, directory / "predictions.jsonl")
 
 
-def _headline(scores: dict[str, Any]) -> dict[str, Any]:
+def joint_headline(scores: dict[str, Any]) -> dict[str, Any]:
+    """The figures of a :func:`evaluate_joint` report that ``results.json`` and the CLI show."""
     return {
         "setting": scores["setting"],
         "ner_f1": scores["ner"]["micro_f1"],
@@ -211,7 +212,7 @@ def train_joint(
             continue
         scores, predicted = evaluate_joint(extractor, split_documents)
         write_joint_report(scores, predicted, output_dir / split)
-        reports[split] = _headline(scores)
+        reports[split] = joint_headline(scores)
     summary = {
         "setting": {
             "task": "joint NER+RE",
