@@ -11,7 +11,7 @@ $(BIN)/biorelex: pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	# torch first and pinned: 2.13.0 is the local CPU wheel; an unpinned torch pulls CUDA.
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,serve,postgres,scale]'
 	touch $(BIN)/biorelex
 
 install: $(BIN)/biorelex

@@ -1,0 +1,1 @@
+"""The HTTP API (FastAPI): ``biorelex serve -m MODEL``. Needs the ``serve`` extra."""
