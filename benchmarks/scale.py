@@ -73,7 +73,9 @@ def ray_run(model: Path, source: Path, workers: int, shard_size: int, work: Path
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--model", type=Path, required=True)
     parser.add_argument("--data-dir", type=Path, default=BENCH_DIR.parent.parent / "shared" / "data")
     parser.add_argument("--docs", type=int, default=600)
@@ -118,7 +120,9 @@ def main() -> None:
     update_summary("scale.ray.speedup", result["ray_speedup_end_to_end"])
     update_summary("scale.ray.speedup_steady", result["ray_speedup_steady"])
     update_summary("scale.pubmed.cores_for_one_day", result["capacity_plan"]["cores_for_one_day"])
-    print(json.dumps({k: result[k] for k in ("ray_speedup_end_to_end", "ray_speedup_steady", "capacity_plan")}))
+    print(
+        json.dumps({k: result[k] for k in ("ray_speedup_end_to_end", "ray_speedup_steady", "capacity_plan")})
+    )
 
 
 if __name__ == "__main__":

@@ -44,7 +44,9 @@ def chemprot_items(data_dir: Path, n: int) -> list[dict[str, Any]]:
     from biorelex.data import formats
 
     items = []
-    for document in itertools.islice(formats.read(data_dir / "chemprot" / "blurb" / "test.jsonl", "blurb"), n):
+    for document in itertools.islice(
+        formats.read(data_dir / "chemprot" / "blurb" / "test.jsonl", "blurb"), n
+    ):
         entities = [{"type": e.type, "start": e.start, "end": e.end} for e in document.entities]
         items.append({"text": document.text, "entities": entities})
     return items
@@ -74,7 +76,9 @@ def measure(args: argparse.Namespace, endpoint: str, payloads: list[dict[str, An
         load_seconds = time.perf_counter() - started
         url = f"{base}/v1/{endpoint}"
         run_load(url, payloads, clients=args.clients, requests=100, time_limit=120)  # warm-up
-        stats = run_load(url, payloads, clients=args.clients, requests=args.requests, time_limit=args.time_limit)
+        stats = run_load(
+            url, payloads, clients=args.clients, requests=args.requests, time_limit=args.time_limit
+        )
         stats["server_start_s"] = round(load_seconds, 2)
         stats["server_peak_rss_mb"] = peak_rss_mb(server.pid)
     finally:
@@ -85,7 +89,9 @@ def measure(args: argparse.Namespace, endpoint: str, payloads: list[dict[str, An
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--model", type=Path, required=True, help="a joint NER+RE model (for /v1/extract)")
     parser.add_argument("--classifier", type=Path, help="a ChemProt relation classifier (for /v1/classify)")
     parser.add_argument("--data-dir", type=Path, default=BENCH_DIR.parent.parent / "shared" / "data")
@@ -102,7 +108,9 @@ def main() -> None:
     }
     result["extract"] = measure(args, "extract", [{"texts": [s]} for s in sentences(args.data_dir, 500)])
     if args.classifier:
-        result["classify"] = measure(args, "classify", [{"items": [i]} for i in chemprot_items(args.data_dir, 500)])
+        result["classify"] = measure(
+            args, "classify", [{"items": [i]} for i in chemprot_items(args.data_dir, 500)]
+        )
     write_json(BENCH_DIR / "results" / "serve_load.json", result)
     for endpoint in ("extract", "classify"):
         if endpoint in result:
