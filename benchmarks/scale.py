@@ -117,7 +117,7 @@ def main() -> None:
     write_json(BENCH_DIR / "results" / "scale.json", result)
     update_summary("scale.ray.docs_per_s_1_worker", one["docs_per_s"])
     update_summary("scale.ray.docs_per_s_2_workers", two["docs_per_s"])
-    update_summary("scale.ray.speedup", result["ray_speedup_end_to_end"])
+    update_summary("scale.ray.speedup_2_workers", result["ray_speedup_end_to_end"])
     update_summary("scale.ray.speedup_steady", result["ray_speedup_steady"])
     update_summary("scale.pubmed.cores_for_one_day", result["capacity_plan"]["cores_for_one_day"])
     print(

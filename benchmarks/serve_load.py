@@ -116,6 +116,12 @@ def main() -> None:
         if endpoint in result:
             for key in ("requests", "errors", "requests_per_s", "latency_ms_p50", "latency_ms_p99"):
                 update_summary(f"serve.{endpoint}.{key}", result[endpoint][key])
+    # the keys: the /v1/extract run (raw text in, the API's main use)
+    load = result["extract"]
+    update_summary("serve.load.requests", load["requests"])
+    update_summary("serve.load.errors", load["errors"])
+    update_summary("serve.load.p50_ms", load["latency_ms_p50"])
+    update_summary("serve.load.p99_ms", load["latency_ms_p99"])
 
 
 if __name__ == "__main__":

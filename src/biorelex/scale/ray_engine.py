@@ -153,7 +153,7 @@ def run_ray(
             ShardWorker,
             fn_constructor_kwargs={"options": asdict(options)},
             batch_size=1,
-            concurrency=workers,
+            compute=ray.data.ActorPoolStrategy(size=workers),
             num_cpus=options.threads,
             max_restarts=2,
             max_task_retries=2,
