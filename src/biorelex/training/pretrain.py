@@ -1,0 +1,317 @@
+"""Continued masked-language-model pre-training of any encoder on plain text (domain adaptation).
+
+Text files (one document or sentence per line; ``.gz`` read as gzip) are tokenised with the
+encoder's own tokenizer (its vocabulary is kept, so every downstream model stays compatible),
+packed into blocks of ``max_length`` sub-words (``[CLS] ... [SEP]``, lines joined by ``[SEP]``)
+and masked dynamically in each batch (15%: 80% [MASK], 10% random, 10% kept), optionally whole
+words at a time. A checkpoint without an MLM head (all-MiniLM-L6-v2) gets one created by
+``AutoModelForMaskedLM`` with its decoder tied to the input embeddings. The first
+``heldout_lines`` lines are held out for the MLM loss / perplexity and never trained on.
+
+Checkpoints every ``save_every`` steps in ``OUT/checkpoint`` (atomically: weights, optimizer and
+position in the text stream), so ``resume=True`` continues an interrupted run, or extends a
+finished one to a larger ``steps`` budget (learning rate: linear warm-up, then constant, so
+chunks of pre-training across sessions follow one schedule). The output folder is a normal
+encoder directory (``config.json``, weights, tokenizer) that ``model.encoder`` accepts.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+import math
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from biorelex.errors import ConfigError
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class PretrainConfig:
+    """Settings of :func:`pretrain` (``biorelex pretrain`` options)."""
+
+    encoder: str | None = None
+    texts: list[str] = field(default_factory=list)
+    max_length: int = 128
+    batch_size: int = 32
+    lr: float = 5e-5
+    weight_decay: float = 0.01
+    warmup_steps: int = 100
+    steps: int = 1000
+    mask_probability: float = 0.15
+    whole_word: bool = True
+    heldout_lines: int = 500
+    eval_every: int = 200
+    save_every: int = 200
+    seed: int = 13
+
+
+def read_lines(paths: Sequence[str | Path]) -> Iterator[str]:
+    """Non-blank lines of every file (gzip when the name ends in ``.gz``)."""
+    for path in map(Path, paths):
+        if not path.exists():
+            raise ConfigError(f"{path}: no such text file")
+        opener: Any = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rt", encoding="utf-8") as handle:
+            for line in handle:
+                if line.strip():
+                    yield line.strip()
+
+
+def pack(tokenizer: Any, lines: Iterator[str], max_length: int) -> Iterator[tuple[list[int], list[int]]]:
+    """Blocks of ``(input_ids, word_ids)``: ``[CLS]`` + up to ``max_length - 2`` sub-words + ``[SEP]``;
+    lines are joined by ``[SEP]``; ``word_ids`` number words across the block (-1 for specials)."""
+    cls, sep = tokenizer.cls_token_id, tokenizer.sep_token_id
+    room = max_length - 2
+    ids: list[int] = []
+    words: list[int] = []
+    next_word = 0
+    for line in lines:
+        encoded = tokenizer(line, add_special_tokens=False)
+        word_ids = encoded.word_ids()
+        ids.extend(encoded["input_ids"])
+        words.extend(-1 if w is None else next_word + w for w in word_ids)
+        next_word += 1 + max((w for w in word_ids if w is not None), default=-1)
+        ids.append(sep)
+        words.append(-1)
+        while len(ids) >= room:
+            yield [cls, *ids[:room], sep], [-1, *words[:room], -1]
+            ids, words = ids[room:], words[room:]
+
+
+def mask_tokens(
+    input_ids: Any, word_ids: Any, tokenizer: Any, probability: float, whole_word: bool, generator: Any
+) -> tuple[Any, Any]:
+    """Dynamic MLM masking of a ``(batch, seq)`` block: ``(masked input_ids, labels)``, labels -100
+    where nothing is predicted."""
+    import torch
+
+    special = word_ids < 0  # (batch, seq)
+    if whole_word:
+        # draw per word, then spread to every sub-word of the word
+        max_word = int(word_ids.max().item()) + 1 if word_ids.numel() else 1
+        chosen_words = torch.rand((input_ids.shape[0], max_word), generator=generator) < probability
+        chosen = torch.gather(chosen_words, 1, word_ids.clamp(min=0)) & ~special
+    else:
+        chosen = (torch.rand(input_ids.shape, generator=generator) < probability) & ~special
+    labels = torch.where(chosen, input_ids, torch.full_like(input_ids, -100))
+    masked = input_ids.clone()
+    roll = torch.rand(input_ids.shape, generator=generator)
+    masked[chosen & (roll < 0.8)] = tokenizer.mask_token_id
+    random_positions = chosen & (roll >= 0.8) & (roll < 0.9)
+    masked[random_positions] = torch.randint(
+        len(tokenizer), (int(random_positions.sum()),), generator=generator
+    )
+    return masked, labels
+
+
+def fertility(tokenizer: Any, lines: Sequence[str]) -> float:
+    """Sub-words per whitespace word of ``lines``."""
+    words = sum(len(line.split()) for line in lines)
+    pieces = sum(len(tokenizer(line, add_special_tokens=False)["input_ids"]) for line in lines)
+    return pieces / max(words, 1)
+
+
+def pretrain(config: PretrainConfig, output: str | Path, resume: bool = False) -> dict[str, Any]:
+    """Continue MLM pre-training of ``config.encoder`` on ``config.texts``; returns the summary
+    also written to ``OUT/pretrain.json`` (tokens, steps, held-out loss and perplexity, fertility)."""
+    import torch
+    from tqdm.auto import tqdm
+    from transformers import AutoModelForMaskedLM, AutoTokenizer
+
+    from biorelex.models.encoder import resolve_encoder
+    from biorelex.models.serialization import atomic_directory, load_optimizer, read_json, save_optimizer
+
+    if not config.texts:
+        raise ConfigError("pretrain needs at least one text file (--text)")
+    output = Path(output)
+    checkpoint = output / "checkpoint"
+    state: dict[str, Any] = {"step": 0, "blocks": 0, "tokens": 0, "history": []}
+    source = resolve_encoder(config.encoder)
+    if resume and (checkpoint / "state.json").exists():
+        state = read_json(checkpoint / "state.json")
+        source = str(checkpoint / "model")
+        logger.info("resuming at step %d (%d tokens seen)", state["step"], state["tokens"])
+    elif (checkpoint / "state.json").exists():
+        raise ConfigError(f"{output} holds a pre-training checkpoint: pass --resume, or choose another -o")
+    torch.manual_seed(config.seed + state["step"])
+    tokenizer = AutoTokenizer.from_pretrained(source)
+    if tokenizer.mask_token_id is None or tokenizer.cls_token_id is None or tokenizer.sep_token_id is None:
+        raise ConfigError(f"{config.encoder}: the tokenizer has no [MASK]/[CLS]/[SEP] token; MLM needs them")
+    model = AutoModelForMaskedLM.from_pretrained(source)
+    model.tie_weights()
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    model.to(device)
+
+    lines = read_lines(config.texts)
+    heldout = [line for _, line in zip(range(config.heldout_lines), lines, strict=False)]
+    if not heldout:
+        raise ConfigError("the text files are empty")
+    heldout_blocks = list(pack(tokenizer, iter(heldout), config.max_length))
+    if not heldout_blocks:
+        raise ConfigError(
+            f"the {len(heldout)} held-out lines fill no {config.max_length}-token block; raise --heldout-lines"
+        )
+    state.setdefault("passes", 0)
+    state.setdefault("pass_blocks", 0)
+
+    def training_blocks() -> Iterator[list[list[int]]]:
+        """Blocks after the held-out lines, passing over the text again when it runs out."""
+        skip = state["pass_blocks"]  # resume inside the current pass
+        while True:
+            stream = read_lines(config.texts)
+            for _ in range(len(heldout)):
+                next(stream, None)
+            produced = False
+            for index, block in enumerate(pack(tokenizer, stream, config.max_length)):
+                produced = True
+                if index >= skip:
+                    yield list(block)
+            if not produced:
+                raise ConfigError("no training text is left after the held-out lines; lower --heldout-lines")
+            skip = 0
+            state["passes"] += 1
+            state["pass_blocks"] = 0
+            logger.info("pass %d over the text done", state["passes"])
+
+    blocks = training_blocks()
+
+    decay = [p for n, p in model.named_parameters() if p.ndim > 1]
+    no_decay = [p for n, p in model.named_parameters() if p.ndim <= 1]
+    optimizer = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": config.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+        lr=config.lr,
+    )
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: min(1.0, (step + 1) / max(config.warmup_steps, 1))
+    )
+    if resume and (checkpoint / "optimizer.safetensors").exists():
+        load_optimizer(optimizer, checkpoint)
+        scheduler.last_epoch = state["step"]
+    generator = torch.Generator().manual_seed(config.seed + state["step"])
+    use_amp = device.type == "cuda"
+    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
+    history: list[dict[str, Any]] = state["history"]
+    metrics = (output / "metrics.jsonl").open("a", encoding="utf-8") if output.exists() else None
+
+    def evaluate() -> float:
+        model.eval()
+        eval_generator = torch.Generator().manual_seed(config.seed)  # the same masks every time
+        total, count = 0.0, 0
+        with torch.inference_mode():
+            for i in range(0, len(heldout_blocks), config.batch_size):
+                ids, words = (
+                    torch.tensor(x) for x in zip(*heldout_blocks[i : i + config.batch_size], strict=True)
+                )
+                masked, labels = mask_tokens(
+                    ids, words, tokenizer, config.mask_probability, False, eval_generator
+                )
+                n = int((labels != -100).sum())
+                if n:
+                    loss = model(input_ids=masked.to(device), labels=labels.to(device)).loss
+                    total, count = total + float(loss) * n, count + n
+        model.train()
+        return total / max(count, 1)
+
+    def save() -> None:
+        with atomic_directory(checkpoint) as temporary:
+            model.save_pretrained(temporary / "model")
+            tokenizer.save_pretrained(temporary / "model")
+            save_optimizer(optimizer, temporary)
+            (temporary / "state.json").write_text(json.dumps(state, indent=1), encoding="utf-8")
+
+    output.mkdir(parents=True, exist_ok=True)
+    metrics = metrics or (output / "metrics.jsonl").open("a", encoding="utf-8")
+    if not history:
+        loss = evaluate()
+        history.append({"step": 0, "tokens": 0, "heldout_loss": loss, "perplexity": math.exp(loss)})
+    model.train()
+    started, tokens_at_start = time.perf_counter(), state["tokens"]
+    bar = tqdm(total=config.steps, initial=state["step"], desc="pretrain", unit="step")
+    while state["step"] < config.steps:
+        batch = [b for _, b in zip(range(config.batch_size), blocks, strict=False)]
+        if not batch:
+            logger.warning(
+                "the text ran out after %d blocks; stopping at step %d", state["blocks"], state["step"]
+            )
+            break
+        state["blocks"] += len(batch)
+        ids, words = (torch.tensor(x) for x in zip(*batch, strict=True))
+        masked, labels = mask_tokens(
+            ids, words, tokenizer, config.mask_probability, config.whole_word, generator
+        )
+        with torch.autocast(device_type=device.type, dtype=torch.float16, enabled=use_amp):
+            loss = model(input_ids=masked.to(device), labels=labels.to(device)).loss
+        scaler.scale(loss).backward()
+        scaler.unscale_(optimizer)
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        scaler.step(optimizer)
+        scaler.update()
+        optimizer.zero_grad(set_to_none=True)
+        scheduler.step()
+        state["step"] += 1
+        state["tokens"] += int(ids.numel())
+        rate = (state["tokens"] - tokens_at_start) / max(time.perf_counter() - started, 1e-9)
+        bar.set_postfix(loss=f"{loss.item():.3f}", tok_s=f"{rate:.0f}")
+        bar.update(1)
+        record: dict[str, Any] = {
+            "step": state["step"],
+            "tokens": state["tokens"],
+            "loss": loss.item(),
+            "tokens_per_s": rate,
+        }
+        if state["step"] % config.eval_every == 0 or state["step"] == config.steps:
+            heldout_loss = evaluate()
+            record.update(heldout_loss=heldout_loss, perplexity=math.exp(heldout_loss))
+            history.append({k: record[k] for k in ("step", "tokens", "heldout_loss", "perplexity")})
+            logger.info(
+                "step %d: held-out MLM loss %.4f, perplexity %.2f",
+                state["step"],
+                heldout_loss,
+                math.exp(heldout_loss),
+            )
+        metrics.write(json.dumps(record) + "\n")
+        if state["step"] % config.save_every == 0 or state["step"] == config.steps:
+            metrics.flush()
+            save()
+    bar.close()
+    metrics.close()
+    save()
+    summary = {
+        "encoder": config.encoder,
+        "config": asdict(config),
+        "steps": state["step"],
+        "tokens": state["tokens"],
+        "passes_over_text": state["passes"],
+        "history": history,
+        "vocabulary": "kept (the encoder's own tokenizer, unchanged)",
+        "fertility_heldout": round(fertility(tokenizer, heldout), 4),
+        "seconds_this_run": round(time.perf_counter() - started, 1),
+    }
+    with atomic_directory(output / "encoder") as temporary:
+        model.save_pretrained(temporary)
+        tokenizer.save_pretrained(temporary)
+        (temporary / "pretrain.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
+    _plot(history, output / "pretrain_curve.png")
+    return summary
+
+
+def _plot(history: list[dict[str, Any]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(5, 3.5))
+    axis.plot([h["tokens"] for h in history], [h["heldout_loss"] for h in history], marker="o")
+    axis.set_xlabel("pre-training tokens")
+    axis.set_ylabel("held-out MLM loss")
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)

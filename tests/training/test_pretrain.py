@@ -1,0 +1,83 @@
+"""Continued MLM pre-training with the tiny encoder: loss decreases, tied head saved, resume, reuse."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from biorelex.cli import app
+from biorelex.errors import ConfigError
+from biorelex.training.pretrain import PretrainConfig, pack, pretrain
+
+runner = CliRunner()
+SENTENCES = [
+    "aspirin inhibits the cox in cells .",
+    "caffeine activates the receptor .",
+    "ibuprofen binds protein .",
+]
+
+
+def write_text(path, n=400):
+    path.write_text("\n".join(SENTENCES[i % 3] for i in range(n)) + "\n", encoding="utf-8")
+    return path
+
+
+def test_pack_builds_full_blocks_with_word_ids(tiny_tokenizer):
+    blocks = list(pack(tiny_tokenizer, iter(SENTENCES * 4), 16))
+    assert blocks and all(len(ids) == 16 == len(words) for ids, words in blocks)
+    ids, words = blocks[0]
+    assert ids[0] == tiny_tokenizer.cls_token_id and ids[-1] == tiny_tokenizer.sep_token_id
+    assert words[0] == -1 and max(words) > 0
+
+
+def test_mlm_loss_decreases_head_is_tied_and_output_loads(tiny_encoder_dir, tmp_path):
+    from transformers import AutoModel, AutoModelForMaskedLM
+
+    text = write_text(tmp_path / "text.txt")
+    config = PretrainConfig(
+        encoder=str(tiny_encoder_dir),
+        texts=[str(text)],
+        max_length=32,
+        batch_size=8,
+        lr=5e-3,
+        warmup_steps=5,
+        steps=40,
+        heldout_lines=30,
+        eval_every=20,
+        save_every=20,
+    )
+    summary = pretrain(config, tmp_path / "out")
+    losses = [h["heldout_loss"] for h in summary["history"]]
+    assert losses[-1] < losses[0] - 0.5, losses
+    assert summary["steps"] == 40 and summary["tokens"] == 40 * 8 * 32
+    encoder = tmp_path / "out" / "encoder"
+    mlm = AutoModelForMaskedLM.from_pretrained(encoder)
+    assert mlm.get_output_embeddings().weight.data_ptr() == mlm.get_input_embeddings().weight.data_ptr()
+    assert AutoModel.from_pretrained(encoder).config.hidden_size == 32
+    assert (tmp_path / "out" / "pretrain_curve.png").stat().st_size > 0
+    # the output folder is an encoder every command accepts
+    from biorelex.models.encoder import load_encoder
+
+    model, _ = load_encoder(str(tmp_path / "out"))
+    assert model.config.num_hidden_layers == 2
+
+
+def test_resume_extends_a_run_and_refuses_to_overwrite(tiny_encoder_dir, tmp_path):
+    text = write_text(tmp_path / "text.txt")
+    common = ["--text", str(text), "-o", str(tmp_path / "out"), "--encoder", str(tiny_encoder_dir)]
+    common += ["--batch-size", "4", "--max-length", "16", "--heldout-lines", "10", "--save-every", "3"]
+    first = runner.invoke(app, ["pretrain", *common, "--steps", "6"])
+    assert first.exit_code == 0, first.output
+    again = runner.invoke(app, ["pretrain", *common, "--steps", "6"])
+    assert again.exit_code == 2 and "--resume" in again.output
+    more = runner.invoke(app, ["pretrain", *common, "--steps", "10", "--resume"])
+    assert more.exit_code == 0, more.output
+    summary = json.loads((tmp_path / "out" / "encoder" / "pretrain.json").read_text())
+    assert summary["steps"] == 10 and summary["tokens"] == 10 * 4 * 16
+
+
+def test_missing_text_is_a_clear_error(tmp_path):
+    with pytest.raises(ConfigError, match="no such text file"):
+        pretrain(PretrainConfig(texts=[str(tmp_path / "none.txt")]), tmp_path / "out")
