@@ -244,6 +244,13 @@ class Predictor:
     def labels(self) -> LabelSet:
         return self.classifier.labels
 
+    def disable_progress(self) -> Predictor:
+        """No progress bars (a server or a worker calls ``predict`` many times on small batches)."""
+        for member in [self.classifier, *getattr(self.classifier, "members", {}).values()]:
+            if hasattr(member, "progress"):
+                member.progress = False
+        return self
+
     def examples(
         self, documents: Sequence[Document], stats: EncodingStats | None = None, gold: bool = True
     ) -> list[PairExample]:

@@ -67,10 +67,7 @@ def build_predict(options: WorkerOptions) -> Any:
     predictor = Predictor.from_directory(
         options.model_dir, num_threads=options.threads, candidates=options.candidates
     )
-    for member in [predictor.classifier, *getattr(predictor.classifier, "members", {}).values()]:
-        if hasattr(member, "progress"):
-            member.progress = False
-    return predictor.predict
+    return predictor.disable_progress().predict
 
 
 class ShardWorker:

@@ -93,18 +93,11 @@ class Service:
             predictor = Predictor.from_directory(
                 classifier_dir, num_threads=num_threads, device=device, candidates=candidates
             )
-            _quiet(predictor)
+            predictor.disable_progress()
             service.classify = predictor.predict
             if not service.relation_types:
                 service.relation_types = list(predictor.labels.labels[1:])
         return service
-
-
-def _quiet(predictor: Any) -> None:
-    classifier = predictor.classifier
-    for member in [classifier, *getattr(classifier, "members", {}).values()]:
-        if hasattr(member, "progress"):
-            member.progress = False
 
 
 def create_app(service: Service, settings: ServeSettings | None = None) -> FastAPI:
