@@ -223,6 +223,18 @@ class Document:
                 return entity
         raise KeyError(f"document {self.id!r} has no entity {entity_id!r}")
 
+    def evidence_span(self, relation: Relation) -> Span:
+        """Where ``relation`` is stated: the sentence (of ``sentences``) holding both arguments,
+        else the range covering them; the whole text for a concept-level relation."""
+        if relation.level == "concept":
+            return (0, len(self.text))
+        head, tail = self.entity(relation.head), self.entity(relation.tail)
+        start, end = min(head.start, tail.start), max(head.end, tail.end)
+        for sentence_start, sentence_end in self.sentences:
+            if sentence_start <= start and end <= sentence_end:
+                return (sentence_start, sentence_end)
+        return (start, end)
+
     def with_relations(self, relations: Iterable[Relation]) -> Document:
         """A copy with other relations (e.g. a model's predictions)."""
         return replace(self, relations=tuple(relations))

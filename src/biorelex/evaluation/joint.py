@@ -125,9 +125,5 @@ def joint_scores(gold: Sequence[Document], predicted: Sequence[Document]) -> dic
 
 def relation_evidence(document: Document, relation: Relation) -> str:
     """The sentence (given or covering span) in which both arguments of ``relation`` lie."""
-    head, tail = document.entity(relation.head), document.entity(relation.tail)
-    start, end = min(head.start, tail.start), max(head.end, tail.end)
-    for sentence_start, sentence_end in document.sentences:
-        if sentence_start <= start and end <= sentence_end:
-            return document.text[sentence_start:sentence_end]
+    start, end = document.evidence_span(relation)
     return document.text[start:end]

@@ -14,7 +14,6 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from biorelex.data.formats.jsonl import document_to_dict
 from biorelex.document import Document
-from biorelex.store.db import evidence_span
 
 
 class EntitySchema(BaseModel):
@@ -61,8 +60,7 @@ class DocumentSchema(BaseModel):
         data = document_to_dict(document)
         for relation, item in zip(document.relations, data["relations"], strict=True):
             if relation.level == "mention":
-                head, tail = document.entity(relation.head), document.entity(relation.tail)
-                start, end = evidence_span(document, min(head.start, tail.start), max(head.end, tail.end))
+                start, end = document.evidence_span(relation)
                 item["evidence"], item["evidence_span"] = document.text[start:end], (start, end)
         return cls.model_validate(data)
 

@@ -35,7 +35,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, OperationalError
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, selectinload
 
 from biorelex.document import Document, Entity, Relation, thaw
 from biorelex.errors import ConfigError
@@ -138,14 +138,6 @@ def node_key(entity: Entity) -> str:
     return f"{entity.type}|{normalise_surface(entity.text)}"
 
 
-def evidence_span(document: Document, start: int, end: int) -> tuple[int, int]:
-    """The sentence holding ``[start, end)`` (given sentences), else that range itself."""
-    for sentence_start, sentence_end in document.sentences:
-        if sentence_start <= start and end <= sentence_end:
-            return sentence_start, sentence_end
-    return start, end
-
-
 class KnowledgeStore:
     """A SQLAlchemy-backed store of extracted Documents.
 
@@ -204,22 +196,29 @@ class KnowledgeStore:
         if not documents:
             return 0
         now = datetime.now(UTC)
+        latest = {d.id: d for d in documents}  # a document given twice: the last one counts
         with Session(self.engine) as session, session.begin():
-            for document in documents:
-                row = session.scalars(select(DocumentRow).where(DocumentRow.doc_id == document.id)).first()
+            query = (
+                select(DocumentRow)
+                .where(DocumentRow.doc_id.in_(list(latest)))
+                .options(selectinload(DocumentRow.extractions))
+            )
+            rows = {row.doc_id: row for row in session.scalars(query)}
+            for document in latest.values():
+                row = rows.get(document.id)
                 if row is None:
-                    row = DocumentRow(doc_id=document.id)
+                    row = rows[document.id] = DocumentRow(doc_id=document.id, extractions=[])
                     session.add(row)
                 row.text, row.meta = document.text, thaw(document.metadata)
                 row.sentences = [list(s) for s in document.sentences]
-                session.flush()
                 for old in [x for x in row.extractions if x.model == model]:
                     row.extractions.remove(old)  # delete-orphan: its mentions and relations go too
-                session.flush()
-                extraction = ExtractionRow(document_id=row.id, model=model, created=now)
+            session.flush()  # the replaced extractions are deleted before their successors go in
+            for document in latest.values():
+                extraction = ExtractionRow(model=model, created=now)
                 extraction.mentions = [_mention_row(e) for e in document.entities]
                 extraction.relations = [_relation_row(document, r) for r in document.relations]
-                session.add(extraction)
+                rows[document.id].extractions.append(extraction)
         return len(documents)
 
     # Reading -----------------------------------------------------------------------------------
@@ -280,11 +279,10 @@ def _mention_row(entity: Entity) -> MentionRow:
 def _relation_row(document: Document, relation: Relation) -> RelationRow:
     if relation.level == "concept":
         head_node, tail_node = relation.head, relation.tail
-        start, end = 0, len(document.text)
     else:
-        head, tail = document.entity(relation.head), document.entity(relation.tail)
-        head_node, tail_node = node_key(head), node_key(tail)
-        start, end = evidence_span(document, min(head.start, tail.start), max(head.end, tail.end))
+        head_node = node_key(document.entity(relation.head))
+        tail_node = node_key(document.entity(relation.tail))
+    start, end = document.evidence_span(relation)
     return RelationRow(
         relation_id=relation.id,
         type=relation.type,
