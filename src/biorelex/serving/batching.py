@@ -75,11 +75,12 @@ class MicroBatcher:
             deadline = loop.time() + self.max_wait
             while size < self.max_batch:
                 timeout = deadline - loop.time()
-                if timeout <= 0 and self._queue.empty():
-                    break
-                try:
-                    job = await asyncio.wait_for(self._queue.get(), max(timeout, 0))
-                except TimeoutError:
+                try:  # past the deadline, still take what is already waiting
+                    if timeout <= 0:
+                        job = self._queue.get_nowait()
+                    else:
+                        job = await asyncio.wait_for(self._queue.get(), timeout)
+                except (asyncio.QueueEmpty, TimeoutError):
                     break
                 jobs.append(job)
                 size += len(job.documents)
