@@ -64,7 +64,7 @@ def test_mlm_loss_decreases_head_is_tied_and_output_loads(tiny_encoder_dir, tmp_
     assert model.config.num_hidden_layers == 2
 
 
-def test_resume_extends_a_run_and_refuses_to_overwrite(tiny_encoder_dir, tmp_path):
+def test_resume_extends_a_run_and_refuses_to_overwrite(tiny_encoder_dir, tiny_tokenizer, tmp_path):
     text = write_text(tmp_path / "text.txt")
     common = ["--text", str(text), "-o", str(tmp_path / "out"), "--encoder", str(tiny_encoder_dir)]
     common += ["--batch-size", "4", "--max-length", "16", "--heldout-lines", "10", "--save-every", "3"]
@@ -76,6 +76,13 @@ def test_resume_extends_a_run_and_refuses_to_overwrite(tiny_encoder_dir, tmp_pat
     assert more.exit_code == 0, more.output
     summary = json.loads((tmp_path / "out" / "encoder" / "pretrain.json").read_text())
     assert summary["steps"] == 10 and summary["tokens"] == 10 * 4 * 16
+    # the resumed run went on from its position in the text, not from the start of a pass
+    from biorelex.training.pretrain import read_lines
+
+    lines = list(read_lines([text]))[10:]
+    per_pass = len(list(pack(tiny_tokenizer, iter(lines), 16)))
+    state = json.loads((tmp_path / "out" / "checkpoint" / "state.json").read_text())
+    assert state["passes"] * per_pass + state["pass_blocks"] == 10 * 4
 
 
 def test_missing_text_is_a_clear_error(tmp_path):

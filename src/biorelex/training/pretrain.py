@@ -132,7 +132,7 @@ def pretrain(config: PretrainConfig, output: str | Path, resume: bool = False) -
         raise ConfigError("pretrain needs at least one text file (--text)")
     output = Path(output)
     checkpoint = output / "checkpoint"
-    state: dict[str, Any] = {"step": 0, "blocks": 0, "tokens": 0, "history": []}
+    state: dict[str, Any] = {"step": 0, "tokens": 0, "passes": 0, "pass_blocks": 0, "history": []}
     source = resolve_encoder(config.encoder)
     if resume and (checkpoint / "state.json").exists():
         state = read_json(checkpoint / "state.json")
@@ -158,8 +158,6 @@ def pretrain(config: PretrainConfig, output: str | Path, resume: bool = False) -
         raise ConfigError(
             f"the {len(heldout)} held-out lines fill no {config.max_length}-token block; raise --heldout-lines"
         )
-    state.setdefault("passes", 0)
-    state.setdefault("pass_blocks", 0)
 
     def training_blocks() -> Iterator[list[list[int]]]:
         """Blocks after the held-out lines, passing over the text again when it runs out."""
@@ -198,7 +196,6 @@ def pretrain(config: PretrainConfig, output: str | Path, resume: bool = False) -
     use_amp = device.type == "cuda"
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
     history: list[dict[str, Any]] = state["history"]
-    metrics = (output / "metrics.jsonl").open("a", encoding="utf-8") if output.exists() else None
 
     def evaluate() -> float:
         model.eval()
@@ -227,7 +224,7 @@ def pretrain(config: PretrainConfig, output: str | Path, resume: bool = False) -
             (temporary / "state.json").write_text(json.dumps(state, indent=1), encoding="utf-8")
 
     output.mkdir(parents=True, exist_ok=True)
-    metrics = metrics or (output / "metrics.jsonl").open("a", encoding="utf-8")
+    metrics = (output / "metrics.jsonl").open("a", encoding="utf-8")
     if not history:
         loss = evaluate()
         history.append({"step": 0, "tokens": 0, "heldout_loss": loss, "perplexity": math.exp(loss)})
@@ -235,13 +232,8 @@ def pretrain(config: PretrainConfig, output: str | Path, resume: bool = False) -
     started, tokens_at_start = time.perf_counter(), state["tokens"]
     bar = tqdm(total=config.steps, initial=state["step"], desc="pretrain", unit="step")
     while state["step"] < config.steps:
-        batch = [b for _, b in zip(range(config.batch_size), blocks, strict=False)]
-        if not batch:
-            logger.warning(
-                "the text ran out after %d blocks; stopping at step %d", state["blocks"], state["step"]
-            )
-            break
-        state["blocks"] += len(batch)
+        batch = [next(blocks) for _ in range(config.batch_size)]  # never runs out: passes repeat
+        state["pass_blocks"] += len(batch)
         ids, words = (torch.tensor(x) for x in zip(*batch, strict=True))
         masked, labels = mask_tokens(
             ids, words, tokenizer, config.mask_probability, config.whole_word, generator
