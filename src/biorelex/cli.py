@@ -328,6 +328,58 @@ def distill(
     _print_run(result.summary, output)
 
 
+@app.command("self-train")
+def self_train(
+    config: Annotated[
+        Optional[Path], typer.Option("--config", "-c", help="Run config (TOML): data, model, [self_train].")
+    ] = None,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Run directory.")] = Path("runs/selftrain"),
+    teacher: Annotated[
+        Optional[Path], typer.Option(help="A trained run directory as round 0 (default: train one).")
+    ] = None,
+    rounds: Annotated[Optional[int], typer.Option(help="Student rounds after the teacher.")] = None,
+    threshold: Annotated[Optional[float], typer.Option(help="Minimum teacher confidence kept.")] = None,
+    unlabeled: Annotated[
+        Optional[list[Path]], typer.Option(help="Unlabeled files with entities (repeatable).")
+    ] = None,
+    overrides: SetOption = None,
+    resume: Annotated[bool, typer.Option(help="Skip finished rounds, resume an interrupted one.")] = False,
+) -> None:
+    """Self-train a relation classifier: teacher -> confident pseudo-labels -> student, N rounds."""
+    try:
+        extra = list(overrides or [])
+        if rounds is not None:
+            extra.append(f"self_train.rounds={rounds}")
+        if threshold is not None:
+            extra.append(f"self_train.threshold={threshold}")
+        if unlabeled:
+            extra.append(f"self_train.unlabeled={json.dumps([str(p) for p in unlabeled])}")
+        run_config = _load_config(config, extra)
+        from biorelex.training.selftrain import self_train as run_self_train
+
+        report = run_self_train(run_config, output, teacher, resume=resume)
+    except BiorelexError as exc:
+        _fail(exc)
+        return
+    for entry in report["rounds"]:
+        dev, test = entry.get("dev_micro_f1"), entry.get("test_micro_f1")
+        extra_text = f", {entry['pseudo_labels']} pseudo-labels" if entry["round"] else " (supervised)"
+        accuracy = entry.get("pseudo_accuracy")
+        if accuracy is not None:
+            extra_text += f" ({100 * accuracy:.1f}% correct)"
+        typer.echo(
+            f"round {entry['round']}{extra_text}: dev micro-F1 {_percent(dev)}, test micro-F1 {_percent(test)}"
+        )
+    typer.echo(
+        f"selected round {report['selected_round']} (by dev micro-F1); gold entities; "
+        f"report: {output / 'selftrain.json'}"
+    )
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.2f}"
+
+
 @app.command()
 def export(
     model: Annotated[Path, typer.Argument(help="A trained relation classifier directory.")],

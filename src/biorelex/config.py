@@ -66,6 +66,10 @@ class DataConfig(_Section):
         positive_labels: the classes micro-F1 is computed over; empty = every non-negative label.
         max_train_examples: take only the first N training pairs (quick runs); 0 = all.
         max_eval_examples: the same for dev and test.
+        max_dev_examples: cap the dev pairs alone (model selection and the dev report), the test
+            set stays whole; 0 = ``max_eval_examples``.
+        train_fraction: keep this fraction of the training documents (label-scarcity experiments),
+            drawn with ``train_fraction_seed``; the rest is what ``self-train`` may use unlabeled.
     """
 
     corpus: str | None = "chemprot-blurb"
@@ -79,6 +83,16 @@ class DataConfig(_Section):
     positive_labels: list[str] = []
     max_train_examples: int = 0
     max_eval_examples: int = 0
+    max_dev_examples: int = 0
+    train_fraction: float = 1.0
+    train_fraction_seed: int = 0
+
+    @field_validator("train_fraction")
+    @classmethod
+    def _fraction(cls, value: float) -> float:
+        if not 0.0 < value <= 1.0:
+            raise ValueError("train_fraction is a fraction in (0, 1]")
+        return value
 
     @field_validator("corpus", "data_dir", "train", "dev", "test", "format", mode="before")
     @classmethod
@@ -150,6 +164,47 @@ class DistillConfig(_Section):
         return value
 
 
+class SelfTrainConfig(_Section):
+    """Teacher-student self-training (``biorelex self-train``); ignored by ``train``.
+
+    Attributes:
+        rounds: student generations after the supervised teacher (round 0).
+        threshold: a pseudo-label is kept when the teacher's top probability reaches it.
+        balance: ``labeled`` caps each class's share of the kept pseudo-labels at its share of
+            the labelled training pairs (most confident first), so the confident majority class
+            cannot swamp the rare ones; ``none`` keeps every pair above the threshold.
+        max_pseudo: keep at most this many pseudo-labels per round (most confident first); 0 = all.
+        unlabeled: files (any readable format, entities given; relations ignored) whose candidate
+            pairs are pseudo-labelled.
+        unlabeled_rest: with ``data.train_fraction < 1``, the training documents left out become
+            unlabeled pairs too (their labels hidden).
+        student_init: ``encoder`` trains each student afresh from the configured encoder (classic
+            self-training); ``teacher`` starts it from the previous round's model.
+    """
+
+    rounds: int = 2
+    threshold: float = 0.9
+    balance: Literal["labeled", "none"] = "labeled"
+    max_pseudo: int = 0
+    unlabeled: list[str] = []
+    unlabeled_rest: bool = True
+    student_init: Literal["encoder", "teacher"] = "encoder"
+
+    @field_validator("rounds", "max_pseudo")
+    @classmethod
+    def _not_negative(cls, value: int) -> int:
+        if value < 0:
+            raise ValueError("must be 0 or more")
+        return value
+
+    @field_validator("threshold")
+    @classmethod
+    def _probability(cls, value: float) -> float:
+        if not 0.0 <= value <= 1.0:
+            raise ValueError("threshold is a probability between 0 and 1")
+        return value
+
+
 class JointConfig(_Section):
     """The joint NER+RE model of Giorgi et al. (2019) (``model.task = "joint"``).
 
@@ -189,6 +244,7 @@ class RunConfig(_Section):
     data: DataConfig = DataConfig()
     train: TrainConfig = TrainConfig()
     distill: DistillConfig = DistillConfig()
+    self_train: SelfTrainConfig = SelfTrainConfig()
     joint: JointConfig = JointConfig()
 
 

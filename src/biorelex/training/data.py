@@ -61,3 +61,34 @@ def document_folds(
         )
         for f in range(k)
     ]
+
+
+def labeled_fraction(
+    documents: list[Document], fraction: float, seed: int = 0
+) -> tuple[list[Document], list[Document]]:
+    """``(kept, rest)``: ``round(fraction * n)`` documents (at least one) drawn with ``seed``, in
+    their original order, and the others. ``fraction = 1`` keeps everything."""
+    if fraction >= 1.0:
+        return documents, []
+    order = list(range(len(documents)))
+    random.Random(seed).shuffle(order)
+    chosen = set(order[: max(1, round(fraction * len(documents)))])
+    kept = [d for i, d in enumerate(documents) if i in chosen]
+    rest = [d for i, d in enumerate(documents) if i not in chosen]
+    return kept, rest
+
+
+def training_documents(data: DataConfig) -> tuple[list[Document], list[Document]]:
+    """The training split's ``(labelled, left out)`` documents under ``data.train_fraction``."""
+    documents = load_documents(data, data.train)
+    if not documents:
+        raise ConfigError("data.train is empty or not set: a training split is needed")
+    kept, rest = labeled_fraction(documents, data.train_fraction, data.train_fraction_seed)
+    if rest:
+        logger.info(
+            "data.train_fraction = %g: %d of %d training documents kept",
+            data.train_fraction,
+            len(kept),
+            len(documents),
+        )
+    return kept, rest

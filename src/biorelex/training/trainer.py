@@ -65,7 +65,7 @@ from biorelex.models.serialization import (
     save_optimizer,
     write_json,
 )
-from biorelex.training.data import load_documents
+from biorelex.training.data import load_documents, training_documents
 
 logger = logging.getLogger(__name__)
 
@@ -487,14 +487,14 @@ def train(
     if config.train.num_threads:
         torch.set_num_threads(config.train.num_threads)
     data = config.data
-    train_documents = load_documents(data, data.train)
-    if not train_documents:
-        raise ConfigError("data.train is empty or not set: a training split is needed")
+    train_documents, _ = training_documents(data)
     dev_documents = load_documents(data, data.dev)
     test_documents = load_documents(data, data.test)
     train_candidates = _limit(_candidates(config, train_documents), data.max_train_examples)
     dev_candidates = (
-        _limit(_candidates(config, dev_documents), data.max_eval_examples) if dev_documents else None
+        _limit(_candidates(config, dev_documents), data.max_dev_examples or data.max_eval_examples)
+        if dev_documents
+        else None
     )
     labels = LabelSet.from_labels((c.label for c in train_candidates), data.positive_labels)
     if hooks is not None:
@@ -571,6 +571,7 @@ def train(
             "head": config.model.head,
             "representation": config.model.representation,
             "per_type_binary": config.model.per_type_binary,
+            "train_fraction": data.train_fraction,
             "device": default_device(),
             "threads": torch.get_num_threads(),
         },
@@ -594,6 +595,8 @@ def _evaluate_split(
     predictor: Predictor, documents: list[Document], config: RunConfig, split: str
 ) -> Evaluation:
     limit = config.data.max_eval_examples
+    if split == "dev" and config.data.max_dev_examples:
+        limit = config.data.max_dev_examples
     if limit and all(len(d.entities) == 2 for d in documents):
         documents = documents[:limit]
     return evaluate(predictor, documents, {"split": split, "corpus": config.data.corpus})
