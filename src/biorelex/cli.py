@@ -916,6 +916,11 @@ def pretrain(
     batch_size: Annotated[int, typer.Option(help="Blocks per step.")] = 32,
     max_length: Annotated[int, typer.Option(help="Sub-words per packed block.")] = 128,
     lr: Annotated[float, typer.Option(help="Peak learning rate (warm-up, then constant).")] = 5e-5,
+    warmup_steps: Annotated[int, typer.Option(help="Linear warm-up steps of the encoder's rate.")] = 100,
+    head_warmup_steps: Annotated[
+        int, typer.Option(help="First train the MLM head alone (encoder frozen) for N steps.")
+    ] = 0,
+    head_lr: Annotated[float, typer.Option(help="Learning rate of the MLM head.")] = 1e-3,
     whole_word: Annotated[bool, typer.Option(help="Mask whole words.")] = True,
     heldout_lines: Annotated[int, typer.Option(help="First N lines held out for the MLM loss.")] = 500,
     eval_every: Annotated[int, typer.Option(help="Held-out evaluation every N steps.")] = 200,
@@ -933,6 +938,9 @@ def pretrain(
             max_length=max_length,
             batch_size=batch_size,
             lr=lr,
+            warmup_steps=warmup_steps,
+            head_warmup_steps=head_warmup_steps,
+            head_lr=head_lr,
             steps=steps,
             whole_word=whole_word,
             heldout_lines=heldout_lines,

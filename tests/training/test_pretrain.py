@@ -88,3 +88,31 @@ def test_resume_extends_a_run_and_refuses_to_overwrite(tiny_encoder_dir, tiny_to
 def test_missing_text_is_a_clear_error(tmp_path):
     with pytest.raises(ConfigError, match="no such text file"):
         pretrain(PretrainConfig(texts=[str(tmp_path / "none.txt")]), tmp_path / "out")
+
+
+def test_head_warmup_trains_the_head_alone_then_the_encoder(tiny_encoder_dir, tmp_path):
+    import torch
+    from transformers import AutoModel
+
+    text = write_text(tmp_path / "text.txt")
+    common = ["--text", str(text), "-o", str(tmp_path / "out"), "--encoder", str(tiny_encoder_dir)]
+    common += ["--batch-size", "4", "--max-length", "16", "--heldout-lines", "10", "--save-every", "2"]
+    common += ["--head-warmup-steps", "4", "--warmup-steps", "2", "--lr", "1e-2"]
+    done = runner.invoke(app, ["pretrain", *common, "--steps", "3"])  # stops inside the head phase
+    assert done.exit_code == 0, done.output
+    original = AutoModel.from_pretrained(tiny_encoder_dir).state_dict()
+    after_head = AutoModel.from_pretrained(tmp_path / "out" / "encoder").state_dict()
+    for name, value in original.items():
+        if not name.startswith("pooler."):
+            assert torch.equal(after_head[name], value), f"{name} moved while the encoder was frozen"
+    done = runner.invoke(app, ["pretrain", *common, "--steps", "7", "--resume"])
+    assert done.exit_code == 0, done.output
+    adapted = AutoModel.from_pretrained(tmp_path / "out" / "encoder").state_dict()
+    assert not torch.equal(
+        adapted["encoder.layer.0.attention.self.query.weight"],
+        original["encoder.layer.0.attention.self.query.weight"],
+    )
+    phases = [
+        json.loads(line)["phase"] for line in (tmp_path / "out" / "metrics.jsonl").read_text().splitlines()
+    ]
+    assert phases == ["head"] * 4 + ["all"] * 3

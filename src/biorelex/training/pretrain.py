@@ -5,7 +5,11 @@ encoder's own tokenizer (its vocabulary is kept, so every downstream model stays
 packed into blocks of ``max_length`` sub-words (``[CLS] ... [SEP]``, lines joined by ``[SEP]``)
 and masked dynamically in each batch (15%: 80% [MASK], 10% random, 10% kept), optionally whole
 words at a time. A checkpoint without an MLM head (all-MiniLM-L6-v2) gets one created by
-``AutoModelForMaskedLM`` with its decoder tied to the input embeddings. The first
+``AutoModelForMaskedLM`` with its decoder tied to the input embeddings. Such a fresh head starts
+random (held-out loss above uniform guessing), and its gradients would shake the encoder it is
+meant to adapt: ``head_warmup_steps`` first trains the head alone (encoder frozen, ``head_lr``),
+then the encoder joins with its own linear warm-up (``warmup_steps``) at ``lr``; the head keeps
+``head_lr``. The first
 ``heldout_lines`` lines are held out for the MLM loss / perplexity and never trained on.
 
 Checkpoints every ``save_every`` steps in ``OUT/checkpoint`` (atomically: weights, optimizer and
@@ -43,6 +47,8 @@ class PretrainConfig:
     lr: float = 5e-5
     weight_decay: float = 0.01
     warmup_steps: int = 100
+    head_warmup_steps: int = 0
+    head_lr: float = 1e-3
     steps: int = 1000
     mask_probability: float = 0.15
     whole_word: bool = True
@@ -180,15 +186,31 @@ def pretrain(config: PretrainConfig, output: str | Path, resume: bool = False) -
 
     blocks = training_blocks()
 
-    decay = [p for n, p in model.named_parameters() if p.ndim > 1]
-    no_decay = [p for n, p in model.named_parameters() if p.ndim <= 1]
+    encoder_ids = {id(p) for p in model.base_model.parameters()}  # the tied decoder weight included
+    head = [p for p in model.parameters() if id(p) not in encoder_ids]
+    encoder_params = list(model.base_model.parameters())
+    decay = [p for p in encoder_params if p.ndim > 1]
+    no_decay = [p for p in encoder_params if p.ndim <= 1]
     optimizer = torch.optim.AdamW(
-        [{"params": decay, "weight_decay": config.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+        [
+            {"params": decay, "weight_decay": config.weight_decay},
+            {"params": no_decay, "weight_decay": 0.0},
+            {"params": head, "weight_decay": config.weight_decay, "lr": config.head_lr},
+        ],
         lr=config.lr,
     )
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda step: min(1.0, (step + 1) / max(config.warmup_steps, 1))
-    )
+
+    def encoder_factor(step: int) -> float:
+        if step < config.head_warmup_steps:
+            return 0.0
+        return min(1.0, (step - config.head_warmup_steps + 1) / max(config.warmup_steps, 1))
+
+    def head_factor(step: int) -> float:
+        if config.head_warmup_steps:
+            return 1.0
+        return encoder_factor(step)
+
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, [encoder_factor, encoder_factor, head_factor])
     if resume and (checkpoint / "optimizer.safetensors").exists():
         load_optimizer(optimizer, checkpoint)
         scheduler.last_epoch = state["step"]
@@ -232,6 +254,9 @@ def pretrain(config: PretrainConfig, output: str | Path, resume: bool = False) -
     started, tokens_at_start = time.perf_counter(), state["tokens"]
     bar = tqdm(total=config.steps, initial=state["step"], desc="pretrain", unit="step")
     while state["step"] < config.steps:
+        frozen = state["step"] < config.head_warmup_steps
+        for parameter in encoder_params:
+            parameter.requires_grad_(not frozen)
         batch = [next(blocks) for _ in range(config.batch_size)]  # never runs out: passes repeat
         state["pass_blocks"] += len(batch)
         ids, words = (torch.tensor(x) for x in zip(*batch, strict=True))
@@ -257,6 +282,7 @@ def pretrain(config: PretrainConfig, output: str | Path, resume: bool = False) -
             "tokens": state["tokens"],
             "loss": loss.item(),
             "tokens_per_s": rate,
+            "phase": "head" if frozen else "all",
         }
         if state["step"] % config.eval_every == 0 or state["step"] == config.steps:
             heldout_loss = evaluate()
