@@ -116,3 +116,23 @@ def test_head_warmup_trains_the_head_alone_then_the_encoder(tiny_encoder_dir, tm
         json.loads(line)["phase"] for line in (tmp_path / "out" / "metrics.jsonl").read_text().splitlines()
     ]
     assert phases == ["head"] * 4 + ["all"] * 3
+
+
+def test_masked_positions_only_loss_equals_the_full_model_loss(tiny_encoder_dir, tiny_tokenizer):
+    import torch
+    from transformers import AutoModelForMaskedLM
+
+    from biorelex.training.pretrain import mask_tokens, mlm_loss, prediction_head
+
+    model = AutoModelForMaskedLM.from_pretrained(tiny_encoder_dir).eval()
+    head = prediction_head(model)
+    assert head is model.cls
+    ids, words = (
+        torch.tensor(x) for x in zip(*list(pack(tiny_tokenizer, iter(SENTENCES * 8), 16)), strict=True)
+    )
+    masked, labels = mask_tokens(ids, words, tiny_tokenizer, 0.3, False, torch.Generator().manual_seed(0))
+    assert (labels != -100).any()
+    with torch.no_grad():
+        full = model(input_ids=masked, labels=labels).loss
+        assert float(mlm_loss(model, head, masked, labels)) == pytest.approx(float(full), abs=1e-5)
+        assert float(mlm_loss(model, None, masked, labels)) == pytest.approx(float(full), abs=1e-6)

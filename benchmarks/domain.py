@@ -1,0 +1,113 @@
+"""Original vs domain-adapted encoder: the same classifier fine-tuned from each (issue 7).
+
+Each ``--encoder NAME=PATH`` is fine-tuned with the same configuration, budget and seeds
+(``configs/<corpus>.toml`` + ``--set`` overrides); an adapted encoder's pre-training tokens are
+read from its ``pretrain.json``, so the results give F1 against pre-training tokens.
+
+    python benchmarks/domain.py --corpus chemprot --runs ../runs/domain \\
+        --encoder original=embedded:all-MiniLM-L6-v2 --encoder adapted=../runs/pretrain_pubmed \\
+        --seeds 13 --set data.train_fraction=0.1 --set data.max_dev_examples=3000 --set train.epochs=4
+
+Resumable: a run directory with ``results.json`` is not trained again (its stored model, data and
+train settings must equal the ones this command would use, else it is an error; so a linked-in
+run of another benchmark, e.g. a self-training round 0, counts only when it is the same run). Writes
+``benchmarks/results/domain_<corpus>.json`` and ``domain.<corpus>.test.micro_f1_{adapted,original}``
+(means over seeds) and ``domain.pretrain.tokens`` in summary.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import statistics
+import sys
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import BENCH_DIR, provenance, update_summary, write_json  # noqa: E402
+
+
+def pretrain_tokens(encoder: str) -> int:
+    """Tokens of continued pre-training behind ``encoder`` (0 for an encoder never adapted here)."""
+    for candidate in (Path(encoder) / "encoder" / "pretrain.json", Path(encoder) / "pretrain.json"):
+        if candidate.exists():
+            return int(json.loads(candidate.read_text())["tokens"])
+    return 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", choices=["chemprot", "ddi"], default="chemprot")
+    parser.add_argument("--runs", type=Path, required=True)
+    parser.add_argument("--encoder", action="append", required=True, help="NAME=PATH (repeatable).")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[13])
+    parser.add_argument("--set", dest="overrides", action="append", default=[])
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+
+    from biorelex.config import load_config
+    from biorelex.training.trainer import train
+
+    results: list[dict[str, Any]] = []
+    for spec in args.encoder:
+        name, _, encoder = spec.partition("=")
+        for seed in args.seeds:
+            config = load_config(
+                BENCH_DIR.parent / "configs" / f"{args.corpus}.toml",
+                [*args.overrides, f"model.encoder='{encoder}'", f"train.seed={seed}"],
+            )
+            run = args.runs / f"{args.corpus}_{name}_s{seed}"
+            stored = run / "results.json"
+            if stored.exists():
+                previous = json.loads((run / "config.json").read_text())
+                wanted = json.loads(json.dumps(config.model_dump()))
+                if any(previous.get(k) != wanted[k] for k in ("model", "data", "train")):
+                    raise SystemExit(f"{run} was trained with another config; remove it or choose --runs")
+                summary = json.loads(stored.read_text())
+            else:
+                summary = train(config, run, resume=(run / "checkpoint").exists()).summary
+            results.append(
+                {
+                    "name": name,
+                    "encoder": encoder,
+                    "pretrain_tokens": pretrain_tokens(encoder),
+                    "seed": seed,
+                    "dev_micro_f1": summary["scores"].get("dev", {}).get("micro_f1"),
+                    "test_micro_f1": summary["scores"]["test"]["micro_f1"],
+                    "seconds": summary["wall_seconds"],
+                    "run": str(run),
+                }
+            )
+            print(f"{name} seed {seed}: test micro-F1 {100 * results[-1]['test_micro_f1']:.2f}")
+    by_name: dict[str, dict[str, Any]] = {}
+    for name in dict.fromkeys(r["name"] for r in results):
+        scores = [100 * r["test_micro_f1"] for r in results if r["name"] == name]
+        by_name[name] = {
+            "mean": round(statistics.mean(scores), 2),
+            "std": round(statistics.stdev(scores), 2) if len(scores) > 1 else None,
+            "seeds": len(scores),
+            "pretrain_tokens": next(r["pretrain_tokens"] for r in results if r["name"] == name),
+        }
+    command = "python benchmarks/domain.py " + " ".join(sys.argv[1:])
+    write_json(
+        BENCH_DIR / "results" / f"domain_{args.corpus}.json",
+        {
+            "provenance": provenance(command),
+            "setting": "gold entities, test split; same head, config and budget for every encoder",
+            "overrides": args.overrides,
+            "runs": results,
+            "summary": by_name,
+        },
+    )
+    for name in ("original", "adapted"):
+        if name in by_name:
+            update_summary(f"domain.{args.corpus}.test.micro_f1_{name}", by_name[name]["mean"])
+    if "adapted" in by_name:
+        update_summary("domain.pretrain.tokens", by_name["adapted"]["pretrain_tokens"])
+    print(json.dumps(by_name, indent=1))
+
+
+if __name__ == "__main__":
+    main()
