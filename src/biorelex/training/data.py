@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import random
 from pathlib import Path
 
 from biorelex.config import DataConfig
+from biorelex.data.candidates import Candidate
 from biorelex.data.corpora import data_dir, get_corpus
+from biorelex.data.examples import candidate_config, iter_candidates
 from biorelex.data.formats import read
 from biorelex.document import Document
 from biorelex.errors import ConfigError, ReadReport
@@ -92,3 +95,11 @@ def training_documents(data: DataConfig) -> tuple[list[Document], list[Document]
             len(documents),
         )
     return kept, rest
+
+
+def unlabeled_pairs(path: str | Path, candidates: str) -> list[Candidate]:
+    """The candidate pairs of a file read as unlabeled (its relations dropped, every label ``None``)."""
+    documents = [dataclasses.replace(d, relations=()) for d in read(path)]
+    pairs = list(iter_candidates(documents, candidate_config(candidates, documents)))
+    logger.info("%s: %d unlabeled candidate pairs in %d documents", path, len(pairs), len(documents))
+    return pairs

@@ -16,7 +16,6 @@ trainer's: :func:`distill` is :func:`~biorelex.training.trainer.train` with :cla
 from __future__ import annotations
 
 import copy
-import dataclasses
 import logging
 from pathlib import Path
 from typing import Any
@@ -26,12 +25,12 @@ import torch
 from torch import nn
 
 from biorelex.config import RunConfig
-from biorelex.data import formats
 from biorelex.data.candidates import Candidate
-from biorelex.data.examples import LabelSet, candidate_config, iter_candidates
+from biorelex.data.examples import LabelSet
 from biorelex.errors import ConfigError
 from biorelex.inference.predictor import TorchClassifier, default_device
 from biorelex.models.relation_model import RelationModel, RelationOutput
+from biorelex.training.data import unlabeled_pairs
 from biorelex.training.trainer import EpochCallback, TrainResult, train
 
 logger = logging.getLogger(__name__)
@@ -103,17 +102,6 @@ class DistillHooks:
         self.teacher_log_probs: torch.Tensor | None = None
         self.has_gold: torch.Tensor | None = None
 
-    def _unlabeled(self) -> list[Candidate]:
-        found: list[Candidate] = []
-        for path in self.config.distill.unlabeled:
-            documents = list(formats.read(path))
-            unlabeled = [dataclasses.replace(d, relations=()) for d in documents]
-            found += list(
-                iter_candidates(unlabeled, candidate_config(self.config.data.candidates, unlabeled))
-            )
-            logger.info("%s: %d unlabeled candidate pairs for distillation", path, len(found))
-        return found
-
     def prepare(self, candidates: list[Candidate]) -> list[Candidate]:
         """Append the unlabeled pairs and compute (or reload) the teacher's log-probabilities."""
         from safetensors.torch import load_file, save_file
@@ -126,7 +114,11 @@ class DistillHooks:
             raise ConfigError(
                 f"training labels {sorted(unknown)} are not among the teacher's {list(self.labels.labels)}"
             )
-        extra = self._unlabeled()
+        extra = [
+            pair
+            for path in self.config.distill.unlabeled
+            for pair in unlabeled_pairs(path, self.config.data.candidates)
+        ]
         everything = candidates + extra
         has_gold = torch.tensor([1] * len(candidates) + [0] * len(extra))
         cache = self.output_dir / "teacher" / TEACHER_FILE

@@ -29,13 +29,12 @@ from typing import Any
 import numpy as np
 
 from biorelex.config import RunConfig
-from biorelex.data import formats
 from biorelex.data.candidates import Candidate
 from biorelex.data.examples import LabelSet, candidate_config, iter_candidates
 from biorelex.errors import ConfigError
 from biorelex.models.relation_model import RelationModel, RelationOutput
-from biorelex.models.serialization import read_json, write_json
-from biorelex.training.data import training_documents
+from biorelex.models.serialization import load_metadata, read_json, write_json
+from biorelex.training.data import training_documents, unlabeled_pairs
 from biorelex.training.trainer import train
 
 logger = logging.getLogger(__name__)
@@ -86,10 +85,7 @@ def select_pseudo_labels(
 class SelfTrainHooks:
     """:class:`~biorelex.training.trainer.TrainingHooks` adding pseudo-labelled pairs to a round."""
 
-    def __init__(
-        self, config: RunConfig, labels: LabelSet, pseudo: list[Candidate], teacher_dir: Path
-    ) -> None:
-        self.config = config
+    def __init__(self, labels: LabelSet, pseudo: list[Candidate], teacher_dir: Path) -> None:
         self.labels = labels
         self.pseudo = pseudo
         self.teacher_dir = teacher_dir
@@ -111,23 +107,21 @@ def _pool(config: RunConfig, rest: list[Any]) -> tuple[list[Candidate], list[str
     """The unlabeled candidate pairs (labels stripped) and their hidden gold labels (``False`` = unknown)."""
     pool: list[Candidate] = []
     hidden: list[str | None | bool] = []
-    sources: list[tuple[list[Any], bool]] = []
     if config.self_train.unlabeled_rest and rest:
-        sources.append((rest, True))
-    for path in config.self_train.unlabeled:
-        documents = [dataclasses.replace(d, relations=()) for d in formats.read(path)]
-        logger.info("%s: %d unlabeled documents", path, len(documents))
-        sources.append((documents, False))
-    for documents, known in sources:
-        for candidate in iter_candidates(documents, candidate_config(config.data.candidates, documents)):
-            hidden.append(candidate.label if known else False)
+        for candidate in iter_candidates(rest, candidate_config(config.data.candidates, rest)):
+            hidden.append(candidate.label)
             pool.append(dataclasses.replace(candidate, label=None))
+    for path in config.self_train.unlabeled:
+        pairs = unlabeled_pairs(path, config.data.candidates)
+        pool += pairs
+        hidden += [False] * len(pairs)
     return pool, hidden
 
 
 def _pseudo_label(
     config: RunConfig,
     teacher_dir: Path,
+    labels: LabelSet,
     pool: list[Candidate],
     hidden: list[str | None | bool],
     labeled_counts: list[int],
@@ -140,13 +134,12 @@ def _pseudo_label(
     settings = config.self_train
     cache = round_dir / PSEUDO_FILE
     stored = read_json(cache) if resume and cache.exists() else None
-    teacher = RelationModel.load(teacher_dir / "model", default_device())
-    labels = teacher.labels
     if stored is not None and stored.get("pool") == len(pool) and stored.get("teacher") == str(teacher_dir):
         logger.info("pseudo-labels reloaded from %s", cache)
         chosen = [(int(r), labels.labels.index(lab), float(p)) for r, lab, p in stored["chosen"]]
     else:
         logger.info("teacher %s labels %d unlabeled pairs", teacher_dir, len(pool))
+        teacher = RelationModel.load(teacher_dir / "model", default_device())
         examples = TorchClassifier(teacher).encode(pool)
         probabilities = torch_predict_proba(teacher, examples, config.train.eval_batch_size)
         chosen = select_pseudo_labels(
@@ -224,17 +217,19 @@ def self_train(
             logger.info("round 0: supervised teacher")
             summary = train(config, teacher_dir, resume=resume).summary
         rounds.append({"round": 0, "model": str(teacher_dir), "pseudo_labels": 0, **_round_facts(summary)})
-    labels = RelationModel.load(teacher_dir / "model", "cpu").labels
+    labels = LabelSet.from_dict(load_metadata(teacher_dir / "model")["labels"])
     counts = Counter(c.label or labels.labels[0] for c in labeled_candidates)
     labeled_counts = [counts.get(name, 0) for name in labels.labels]
     for number in range(1, config.self_train.rounds + 1):
         round_dir = output_dir / f"round{number}"
         round_dir.mkdir(parents=True, exist_ok=True)
         logger.info("round %d: pseudo-labels from %s", number, teacher_dir)
-        pseudo, facts = _pseudo_label(config, teacher_dir, pool, hidden, labeled_counts, round_dir, resume)
+        pseudo, facts = _pseudo_label(
+            config, teacher_dir, labels, pool, hidden, labeled_counts, round_dir, resume
+        )
         summary = _finished(round_dir) if resume else None
         if summary is None:
-            hooks = SelfTrainHooks(config, labels, pseudo, teacher_dir / "model")
+            hooks = SelfTrainHooks(labels, pseudo, teacher_dir / "model")
             summary = train(config, round_dir, resume=resume, hooks=hooks).summary
         rounds.append({"round": number, "model": str(round_dir), **facts, **_round_facts(summary)})
         teacher_dir = round_dir
