@@ -167,7 +167,7 @@ def plot_confusion(
             axes.text(j, i, str(counts[i, j]), ha="center", va="center", fontsize=8, color=colour)
     figure.colorbar(image, ax=axes, fraction=0.046)
     figure.tight_layout()
-    _save_figure(figure, path)
+    save_figure(figure, path)
     plt.close(figure)
 
 
@@ -190,11 +190,11 @@ def plot_learning_curve(history: Sequence[dict[str, Any]], path: str | Path, tit
     f1_axes.set_ylabel("dev micro-F1", color="tab:blue")
     loss_axes.set_title(title, fontsize=9)
     figure.tight_layout()
-    _save_figure(figure, path)
+    save_figure(figure, path)
     plt.close(figure)
 
 
-def _save_figure(figure: Any, path: str | Path) -> None:
+def save_figure(figure: Any, path: str | Path) -> None:
     """Write a figure atomically (temporary file, then rename)."""
     import os
 

@@ -351,10 +351,12 @@ def _plot(history: list[dict[str, Any]], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from biorelex.evaluation.metrics import save_figure
+
     figure, axis = plt.subplots(figsize=(5, 3.5))
     axis.plot([h["tokens"] for h in history], [h["heldout_loss"] for h in history], marker="o")
     axis.set_xlabel("pre-training tokens")
     axis.set_ylabel("held-out MLM loss")
     figure.tight_layout()
-    figure.savefig(path, dpi=100)
+    save_figure(figure, path)
     plt.close(figure)
