@@ -87,6 +87,12 @@ class DataConfig(_Section):
     train_fraction: float = 1.0
     train_fraction_seed: int = 0
 
+    def eval_limit(self, split: str) -> int:
+        """Pairs of ``split`` (dev or test) to evaluate; 0 = all."""
+        if split == "dev" and self.max_dev_examples:
+            return self.max_dev_examples
+        return self.max_eval_examples
+
     @field_validator("train_fraction")
     @classmethod
     def _fraction(cls, value: float) -> float:

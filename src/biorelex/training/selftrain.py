@@ -208,15 +208,14 @@ def self_train(
         teacher_dir = Path(teacher)
         if not (teacher_dir / "model").is_dir():
             raise ConfigError(f"teacher {teacher_dir} is not a run directory with a model/ folder")
-        given = read_json(teacher_dir / "results.json") if (teacher_dir / "results.json").exists() else {}
-        rounds.append({"round": 0, "model": str(teacher_dir), "pseudo_labels": 0, **_round_facts(given)})
+        summary = read_json(teacher_dir / "results.json") if (teacher_dir / "results.json").exists() else {}
     else:
         teacher_dir = output_dir / "round0"
         summary = _finished(teacher_dir) if resume else None
         if summary is None:
             logger.info("round 0: supervised teacher")
             summary = train(config, teacher_dir, resume=resume).summary
-        rounds.append({"round": 0, "model": str(teacher_dir), "pseudo_labels": 0, **_round_facts(summary)})
+    rounds.append({"round": 0, "model": str(teacher_dir), "pseudo_labels": 0, **_round_facts(summary)})
     labels = LabelSet.from_dict(load_metadata(teacher_dir / "model")["labels"])
     counts = Counter(c.label or labels.labels[0] for c in labeled_candidates)
     labeled_counts = [counts.get(name, 0) for name in labels.labels]
@@ -281,7 +280,7 @@ def _plot(rounds: list[dict[str, Any]], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from biorelex.evaluation.metrics import _save_figure
+    from biorelex.evaluation.metrics import save_figure
 
     figure, axis = plt.subplots(figsize=(5, 3.5))
     for key, name in (("dev_micro_f1", "dev"), ("test_micro_f1", "test")):
@@ -292,5 +291,5 @@ def _plot(rounds: list[dict[str, Any]], path: Path) -> None:
     axis.set_ylabel("micro-F1")
     axis.legend()
     figure.tight_layout()
-    _save_figure(figure, path)
+    save_figure(figure, path)
     plt.close(figure)

@@ -492,9 +492,7 @@ def train(
     test_documents = load_documents(data, data.test)
     train_candidates = _limit(_candidates(config, train_documents), data.max_train_examples)
     dev_candidates = (
-        _limit(_candidates(config, dev_documents), data.max_dev_examples or data.max_eval_examples)
-        if dev_documents
-        else None
+        _limit(_candidates(config, dev_documents), data.eval_limit("dev")) if dev_documents else None
     )
     labels = LabelSet.from_labels((c.label for c in train_candidates), data.positive_labels)
     if hooks is not None:
@@ -594,9 +592,7 @@ def _binary(candidate: Candidate, name: str) -> Candidate:
 def _evaluate_split(
     predictor: Predictor, documents: list[Document], config: RunConfig, split: str
 ) -> Evaluation:
-    limit = config.data.max_eval_examples
-    if split == "dev" and config.data.max_dev_examples:
-        limit = config.data.max_dev_examples
+    limit = config.data.eval_limit(split)
     if limit and all(len(d.entities) == 2 for d in documents):
         documents = documents[:limit]
     return evaluate(predictor, documents, {"split": split, "corpus": config.data.corpus})
