@@ -31,10 +31,10 @@ from _common import BENCH_DIR, provenance, update_summary, write_json  # noqa: E
 
 def pretrain_tokens(encoder: str) -> int:
     """Tokens of continued pre-training behind ``encoder`` (0 for an encoder never adapted here)."""
-    for candidate in (Path(encoder) / "encoder" / "pretrain.json", Path(encoder) / "pretrain.json"):
-        if candidate.exists():
-            return int(json.loads(candidate.read_text())["tokens"])
-    return 0
+    from biorelex.models.encoder import resolve_encoder
+
+    record = Path(resolve_encoder(encoder)) / "pretrain.json"
+    return int(json.loads(record.read_text())["tokens"]) if record.exists() else 0
 
 
 def main() -> None:

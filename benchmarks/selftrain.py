@@ -42,9 +42,9 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
 
     from biorelex.config import load_config
+    from biorelex.training.data import training_documents
     from biorelex.training.selftrain import self_train
 
-    labelled = round(18035 * args.fraction)  # ChemProt BLURB train pairs (one pair per document)
     overrides = [
         f"data.train_fraction={args.fraction}",
         f"data.max_dev_examples={args.max_dev}",
@@ -52,11 +52,13 @@ def main() -> None:
         f"train.seed={args.seed}",
         f"self_train.rounds={args.rounds}",
         f"self_train.threshold={args.threshold}",
-        f"self_train.max_pseudo={int(labelled * args.max_pseudo_ratio)}",
     ]
     if args.data_dir:
         overrides.append(f"data.data_dir='{args.data_dir}'")
-    config = load_config(BENCH_DIR.parent / "configs" / "chemprot.toml", overrides)
+    chemprot = BENCH_DIR.parent / "configs" / "chemprot.toml"
+    labelled = len(training_documents(load_config(chemprot, overrides).data)[0])  # BLURB: one pair each
+    overrides.append(f"self_train.max_pseudo={int(labelled * args.max_pseudo_ratio)}")
+    config = load_config(chemprot, overrides)
     report = self_train(config, args.runs, resume=True)
     command = "python benchmarks/selftrain.py " + " ".join(sys.argv[1:])
     percent = round(100 * args.fraction)
