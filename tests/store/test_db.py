@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import csv
+import subprocess
+import sys
+import time
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -133,3 +136,24 @@ def test_unopenable_store_is_a_clear_error(tmp_path):
         KnowledgeStore("nosuchdriver://x")
     with pytest.raises(ConfigError, match="cannot open the store"):
         KnowledgeStore(f"sqlite:///{tmp_path}/missing/dir/kg.db")
+
+
+def test_processes_opening_a_new_sqlite_store_at_once_all_succeed(tmp_path):
+    """Ray workers open one new store together; SQLite's lock races must not fail any of them."""
+    url = f"sqlite:///{tmp_path / 'kg.db'}"
+    script = (
+        "import sys, time\n"
+        "from biorelex.store import KnowledgeStore\n"
+        "start = float(sys.argv[2])\n"
+        "time.sleep(max(0.0, start - time.time()))\n"
+        "KnowledgeStore(sys.argv[1]).close()\n"
+    )
+    start = time.time() + 3.0  # every process past its imports before any opens the file
+    processes = [
+        subprocess.Popen([sys.executable, "-c", script, url, str(start)], stderr=subprocess.PIPE, text=True)
+        for _ in range(6)
+    ]
+    errors = [p.communicate(timeout=120)[1] for p in processes]
+    assert [p.returncode for p in processes] == [0] * 6, "\n".join(errors)
+    with KnowledgeStore(url) as store:
+        assert store.stored_ids("any") == set()

@@ -129,6 +129,11 @@ def run_ray(
         raise ConfigError("--engine ray needs Ray: pip install 'biorelex[scale]'") from None
     if options.output_dir is None and options.store_url is None:
         raise ConfigError("--engine ray writes output shards (-o FOLDER) and/or a store (--store URL)")
+    if options.store_url:
+        # the driver creates the schema (and fails fast on a bad URL) before any worker opens it
+        from biorelex.store import KnowledgeStore
+
+        KnowledgeStore(options.store_url).close()
     shards = plan_shards(inputs, format, shard_size)
     logger.info("%d shards of up to %d documents, %d workers", len(shards), shard_size, workers)
     started = time.perf_counter()

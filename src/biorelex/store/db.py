@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 import unicodedata
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
@@ -34,7 +35,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, selectinload
 
 from biorelex.document import Document, Entity, Relation, thaw
@@ -156,13 +157,34 @@ class KnowledgeStore:
             raise ConfigError(f"cannot open the store {self.url!r}: {exc}{hint}") from None
         if self.url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        try:
-            Base.metadata.create_all(self.engine)
-            with Session(self.engine) as session, session.begin():
-                if session.get(SchemaRow, SCHEMA_VERSION) is None:
-                    session.add(SchemaRow(version=SCHEMA_VERSION))
-        except OperationalError as exc:
-            raise ConfigError(f"cannot open the store {self.url!r}: {exc.orig}") from None
+        self._create_schema()
+
+    def _create_schema(self) -> None:
+        """Create the tables and the schema row; several processes may open a new SQLite store at once.
+
+        SQLite answers a transaction that read and then writes while another process committed
+        in between with ``database is locked`` at once (its busy timeout does not apply), and two
+        processes (on any backend) may both find a table or the schema row missing; such races
+        are retried for up to a minute.
+        """
+        deadline = time.monotonic() + 60.0
+        delay = 0.05
+        while True:
+            try:
+                Base.metadata.create_all(self.engine)
+                with Session(self.engine) as session, session.begin():
+                    if session.get(SchemaRow, SCHEMA_VERSION) is None:
+                        session.add(SchemaRow(version=SCHEMA_VERSION))
+                return
+            except (OperationalError, IntegrityError) as exc:
+                message = str(exc.orig).lower()
+                transient = any(
+                    w in message for w in ("locked", "busy", "already exists", "unique", "duplicate")
+                )
+                if not transient or time.monotonic() > deadline:
+                    raise ConfigError(f"cannot open the store {self.url!r}: {exc.orig}") from None
+                time.sleep(delay)
+                delay = min(delay * 2, 1.0)
 
     def close(self) -> None:
         self.engine.dispose()
