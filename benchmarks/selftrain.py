@@ -38,6 +38,19 @@ def main() -> None:
     )
     parser.add_argument("--max-dev", type=int, default=3000, help="Dev pairs for model and round selection.")
     parser.add_argument("--data-dir", default=None)
+    parser.add_argument(
+        "--teacher",
+        type=Path,
+        default=None,
+        help="Round 0 = this finished run (e.g. a longer supervised run on the same fraction) "
+        "instead of training one; its name goes into the results file's name.",
+    )
+    parser.add_argument(
+        "--control",
+        action="store_true",
+        help="Also train the steps-matched supervised control: the labelled pairs alone for as many "
+        "optimiser steps as the selected student took (more epochs), so the gain is not extra steps.",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
 
@@ -59,11 +72,14 @@ def main() -> None:
     labelled = len(training_documents(load_config(chemprot, overrides).data)[0])  # BLURB: one pair each
     overrides.append(f"self_train.max_pseudo={int(labelled * args.max_pseudo_ratio)}")
     config = load_config(chemprot, overrides)
-    report = self_train(config, args.runs, resume=True)
+    report = self_train(config, args.runs, teacher=args.teacher, resume=True)
+    if args.control:
+        report["control"] = steps_matched_control(chemprot, overrides, report, args)
     command = "python benchmarks/selftrain.py " + " ".join(sys.argv[1:])
     percent = round(100 * args.fraction)
+    tag = f"_teacher_{args.teacher.name}" if args.teacher else ""
     write_json(
-        BENCH_DIR / "results" / f"selftrain_chemprot_{percent}pct_s{args.seed}.json",
+        BENCH_DIR / "results" / f"selftrain_chemprot_{percent}pct_s{args.seed}{tag}.json",
         {"provenance": provenance(command), "overrides": overrides, **report},
     )
     if percent == 10:
@@ -77,6 +93,44 @@ def main() -> None:
             f"(acc {entry.get('pseudo_accuracy')}), dev {entry['dev_micro_f1']}, test {entry['test_micro_f1']}"
         )
     print(f"selected round {report['selected_round']}, gain {report['gain']}")
+    if args.control:
+        control = report["control"]
+        print(
+            f"steps-matched supervised control ({control['epochs']} epochs): dev {control['dev_micro_f1']}, "
+            f"test {control['test_micro_f1']}; self-training gain over it {control['selftrain_gain_over_control']}"
+        )
+
+
+def steps_matched_control(
+    chemprot: Path, overrides: list[str], report: dict, args: argparse.Namespace
+) -> dict:
+    """Supervised on the labelled fraction alone with epochs scaled to the selected student's steps."""
+    import math
+
+    from biorelex.config import load_config
+    from biorelex.models.serialization import read_json
+    from biorelex.training.trainer import train
+
+    selected = next(r for r in report["rounds"] if r["round"] == report["selected_round"])
+    epochs = math.ceil(args.epochs * selected["train_pairs"] / report["labeled_pairs"])
+    config = load_config(chemprot, [*overrides, f"train.epochs={epochs}"])
+    run_dir = args.runs / "control_steps_matched"
+    finished = run_dir / "results.json"
+    if finished.exists() and (run_dir / "model").is_dir():
+        summary = read_json(finished)
+    else:
+        summary = train(config, run_dir, resume=True).summary
+    scores = summary.get("scores", {})
+    test = scores.get("test", {}).get("micro_f1")
+    chosen = report["selftrain_test_micro_f1"]
+    return {
+        "epochs": epochs,
+        "train_pairs": summary.get("train_pairs"),
+        "dev_micro_f1": scores.get("dev", {}).get("micro_f1"),
+        "test_micro_f1": test,
+        "seconds": summary.get("wall_seconds"),
+        "selftrain_gain_over_control": round(chosen - test, 4) if chosen is not None and test else None,
+    }
 
 
 if __name__ == "__main__":

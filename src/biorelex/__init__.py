@@ -12,9 +12,9 @@ def load(model_dir: str, **kwargs: object) -> object:
     """A trained model ready to use: an ``Extractor`` for a joint NER+RE model (``.extract(text)``),
     else a ``Predictor`` for a relation classifier (``.predict(documents)``); keyword arguments go
     to their ``from_directory``."""
-    from biorelex.models.serialization import load_metadata
+    from biorelex.models.serialization import is_joint_model
 
-    if load_metadata(model_dir).get("kind") == "joint":
+    if is_joint_model(model_dir):
         from biorelex.inference.extractor import Extractor
 
         return Extractor.from_directory(model_dir, **kwargs)  # type: ignore[arg-type]

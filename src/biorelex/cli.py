@@ -425,9 +425,9 @@ def evaluate(
     A joint NER+RE model is scored end to end: NER, RE strict and RE boundaries (predicted entities).
     """
     try:
-        from biorelex.models.serialization import load_metadata
+        from biorelex.models.serialization import is_joint_model
 
-        if load_metadata(model).get("kind") == "joint":
+        if is_joint_model(model):
             _evaluate_joint(model, data, format, output, batch_size, lenient)
             return
         from biorelex.data import formats
@@ -881,9 +881,9 @@ def explain(
     """Attention heat maps (PNG) of chosen layers and heads for a sentence (Giorgi et al., Fig. 2)."""
     try:
         from biorelex.inference.explain import explain as draw
-        from biorelex.models.serialization import load_metadata
+        from biorelex.models.serialization import is_joint_model
 
-        if load_metadata(model).get("kind") == "joint":
+        if is_joint_model(model):
             from biorelex.models.joint.model import JointModel
 
             loaded: Any = JointModel.load(model)

@@ -48,6 +48,7 @@ def read_json(path: Path) -> Any:
 
 
 MODEL_FILE = "biorelex.json"
+JOINT_KIND = "joint"  # the ``kind`` of a joint NER+RE model; every other kind classifies given pairs
 
 
 def load_metadata(directory: str | Path) -> dict[str, Any]:
@@ -59,6 +60,12 @@ def load_metadata(directory: str | Path) -> dict[str, Any]:
         raise ConfigError(f"{directory} is not a biorelex model directory (no {MODEL_FILE})")
     data: dict[str, Any] = read_json(path)
     return data
+
+
+def is_joint_model(directory: str | Path) -> bool:
+    """Whether ``directory`` holds a joint NER+RE model (extracts from raw text) rather than a
+    relation classifier (scores given entity pairs): the one test every loader dispatches on."""
+    return load_metadata(directory).get("kind") == JOINT_KIND
 
 
 def save_optimizer(optimizer: torch.optim.Optimizer, directory: Path) -> None:

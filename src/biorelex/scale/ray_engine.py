@@ -47,9 +47,9 @@ class WorkerOptions:
 
 def build_predict(options: WorkerOptions) -> Any:
     """The predict function of a worker: a joint model's Extractor, or a relation classifier's Predictor."""
-    from biorelex.models.serialization import load_metadata
+    from biorelex.models.serialization import is_joint_model
 
-    if load_metadata(options.model_dir).get("kind") == "joint":
+    if is_joint_model(options.model_dir):
         from biorelex.inference.extractor import Extractor
 
         extractor = Extractor.from_directory(

@@ -70,13 +70,13 @@ class Service:
     ) -> Service:
         """Load a joint model (extract; classify too with ``classifier_dir``) or a relation
         classifier (classify only), pairing given entities by ``candidates``."""
-        from biorelex.models.serialization import load_metadata
+        from biorelex.models.serialization import JOINT_KIND, load_metadata
 
         model_dir = Path(model_dir)
         meta = load_metadata(model_dir)
         encoder = (meta.get("model") or {}).get("encoder")
         service = cls(name=model_dir.name, kind=str(meta.get("kind")), encoder=encoder)
-        if meta.get("kind") == "joint":
+        if meta.get("kind") == JOINT_KIND:
             from biorelex.inference.extractor import Extractor
 
             extractor = Extractor.from_directory(

@@ -134,7 +134,8 @@ def _pseudo_label(
     settings = config.self_train
     cache = round_dir / PSEUDO_FILE
     stored = read_json(cache) if resume and cache.exists() else None
-    if stored is not None and stored.get("pool") == len(pool) and stored.get("teacher") == str(teacher_dir):
+    same_teacher = stored is not None and Path(stored.get("teacher", "")).resolve() == teacher_dir.resolve()
+    if stored is not None and stored.get("pool") == len(pool) and same_teacher:
         logger.info("pseudo-labels reloaded from %s", cache)
         chosen = [(int(r), labels.labels.index(lab), float(p)) for r, lab, p in stored["chosen"]]
     else:
@@ -148,7 +149,7 @@ def _pseudo_label(
         write_json(
             cache,
             {
-                "teacher": str(teacher_dir),
+                "teacher": str(teacher_dir.resolve()),
                 "pool": len(pool),
                 "chosen": [[row, labels.labels[c], round(p, 6)] for row, c, p in chosen],
             },

@@ -26,12 +26,12 @@ from biorelex.data.tagging import NEGATIVE, OUTSIDE, TaggedEntity, TaggedSentenc
 from biorelex.errors import ConfigError
 from biorelex.models.encoder import load_encoder
 from biorelex.models.joint.scorer import BiaffineScorer, projection
-from biorelex.models.serialization import load_encoder_model, load_head, save_encoder_model
+from biorelex.models.serialization import JOINT_KIND, load_encoder_model, load_head, save_encoder_model
 
 logger = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
-KIND = "joint"
+KIND = JOINT_KIND
 
 
 @dataclass(frozen=True)
