@@ -44,6 +44,9 @@ def main() -> None:
     parser.add_argument("--encoder", action="append", required=True, help="NAME=PATH (repeatable).")
     parser.add_argument("--seeds", type=int, nargs="+", default=[13])
     parser.add_argument("--set", dest="overrides", action="append", default=[])
+    parser.add_argument(
+        "--tag", default="", help="Suffix of the results file (domain_<corpus>_<tag>.json), one per budget."
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
 
@@ -92,7 +95,7 @@ def main() -> None:
         }
     command = "python benchmarks/domain.py " + " ".join(sys.argv[1:])
     write_json(
-        BENCH_DIR / "results" / f"domain_{args.corpus}.json",
+        BENCH_DIR / "results" / f"domain_{args.corpus}{'_' + args.tag if args.tag else ''}.json",
         {
             "provenance": provenance(command),
             "setting": "gold entities, test split; same head, config and budget for every encoder",
