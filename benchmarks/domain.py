@@ -11,7 +11,7 @@ read from its ``pretrain.json``, so the results give F1 against pre-training tok
 Resumable: a run directory with ``results.json`` is not trained again (its stored model, data and
 train settings must equal the ones this command would use, else it is an error; so a linked-in
 run of another benchmark, e.g. a self-training round 0, counts only when it is the same run). Writes
-``benchmarks/results/domain_<corpus>.json`` and ``domain.<corpus>.test.micro_f1_{adapted,original}``
+``benchmarks/results/domain_<corpus>[_<tag>].json`` and ``domain.<corpus>.test.micro_f1_{adapted,original}``
 (means over seeds) and ``domain.pretrain.tokens`` in summary.json.
 """
 
