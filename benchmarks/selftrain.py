@@ -108,27 +108,19 @@ def steps_matched_control(
     import math
 
     from biorelex.config import load_config
-    from biorelex.models.serialization import read_json
+    from biorelex.training.selftrain import finished_run, run_facts
     from biorelex.training.trainer import train
 
     selected = next(r for r in report["rounds"] if r["round"] == report["selected_round"])
     epochs = math.ceil(args.epochs * selected["train_pairs"] / report["labeled_pairs"])
     config = load_config(chemprot, [*overrides, f"train.epochs={epochs}"])
     run_dir = args.runs / "control_steps_matched"
-    finished = run_dir / "results.json"
-    if finished.exists() and (run_dir / "model").is_dir():
-        summary = read_json(finished)
-    else:
-        summary = train(config, run_dir, resume=True).summary
-    scores = summary.get("scores", {})
-    test = scores.get("test", {}).get("micro_f1")
-    chosen = report["selftrain_test_micro_f1"]
+    summary = finished_run(run_dir) or train(config, run_dir, resume=True).summary
+    facts = run_facts(summary)
+    test, chosen = facts["test_micro_f1"], report["selftrain_test_micro_f1"]
     return {
         "epochs": epochs,
-        "train_pairs": summary.get("train_pairs"),
-        "dev_micro_f1": scores.get("dev", {}).get("micro_f1"),
-        "test_micro_f1": test,
-        "seconds": summary.get("wall_seconds"),
+        **facts,
         "selftrain_gain_over_control": round(chosen - test, 4) if chosen is not None and test else None,
     }
 

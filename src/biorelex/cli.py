@@ -218,10 +218,15 @@ SetOption = Annotated[
 ]
 
 
-def _load_config(config: Path | None, overrides: list[str] | None) -> Any:
+def _load_config(
+    config: Path | None, overrides: list[str] | None, options: dict[str, Any] | None = None
+) -> Any:
+    """``config`` with the ``--set`` overrides, then a command's own options (``{"dotted.key": value}``;
+    ``None`` = not given) as overrides, so an explicit option wins over ``--set``."""
     from biorelex.config import load_config
 
-    return load_config(config, overrides or [])
+    given = [f"{key}={json.dumps(value)}" for key, value in (options or {}).items() if value is not None]
+    return load_config(config, [*(overrides or []), *given])
 
 
 def _print_scores(title: str, scores: dict[str, Any]) -> None:
@@ -313,12 +318,7 @@ def distill(
 ) -> None:
     """Distil a teacher into a smaller student (soft labels + gold labels), then score it."""
     try:
-        extra = list(overrides or [])
-        if student is not None:
-            extra.append(f"distill.student={json.dumps(student)}")
-        if layers is not None:
-            extra.append(f"distill.layers={layers}")
-        run_config = _load_config(config, extra)
+        run_config = _load_config(config, overrides, {"distill.student": student, "distill.layers": layers})
         from biorelex.training.distill import distill as run_distill
 
         result = run_distill(run_config, teacher, output, resume=resume)
@@ -347,14 +347,12 @@ def self_train(
 ) -> None:
     """Self-train a relation classifier: teacher -> confident pseudo-labels -> student, N rounds."""
     try:
-        extra = list(overrides or [])
-        if rounds is not None:
-            extra.append(f"self_train.rounds={rounds}")
-        if threshold is not None:
-            extra.append(f"self_train.threshold={threshold}")
-        if unlabeled:
-            extra.append(f"self_train.unlabeled={json.dumps([str(p) for p in unlabeled])}")
-        run_config = _load_config(config, extra)
+        options = {
+            "self_train.rounds": rounds,
+            "self_train.threshold": threshold,
+            "self_train.unlabeled": [str(p) for p in unlabeled] if unlabeled else None,
+        }
+        run_config = _load_config(config, overrides, options)
         from biorelex.training.selftrain import self_train as run_self_train
 
         report = run_self_train(run_config, output, teacher, resume=resume)

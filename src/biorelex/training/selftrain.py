@@ -170,7 +170,8 @@ def _pseudo_label(
     return pseudo, facts
 
 
-def _round_facts(result_summary: dict[str, Any]) -> dict[str, Any]:
+def run_facts(result_summary: dict[str, Any]) -> dict[str, Any]:
+    """Training pairs, dev and test micro-F1 and seconds of a run's ``results.json`` summary."""
     scores = result_summary.get("scores", {})
     return {
         "train_pairs": result_summary.get("train_pairs"),
@@ -212,11 +213,11 @@ def self_train(
         summary = read_json(teacher_dir / "results.json") if (teacher_dir / "results.json").exists() else {}
     else:
         teacher_dir = output_dir / "round0"
-        summary = _finished(teacher_dir) if resume else None
+        summary = finished_run(teacher_dir) if resume else None
         if summary is None:
             logger.info("round 0: supervised teacher")
             summary = train(config, teacher_dir, resume=resume).summary
-    rounds.append({"round": 0, "model": str(teacher_dir), "pseudo_labels": 0, **_round_facts(summary)})
+    rounds.append({"round": 0, "model": str(teacher_dir), "pseudo_labels": 0, **run_facts(summary)})
     labels = LabelSet.from_dict(load_metadata(teacher_dir / "model")["labels"])
     counts = Counter(c.label or labels.labels[0] for c in labeled_candidates)
     labeled_counts = [counts.get(name, 0) for name in labels.labels]
@@ -227,11 +228,11 @@ def self_train(
         pseudo, facts = _pseudo_label(
             config, teacher_dir, labels, pool, hidden, labeled_counts, round_dir, resume
         )
-        summary = _finished(round_dir) if resume else None
+        summary = finished_run(round_dir) if resume else None
         if summary is None:
             hooks = SelfTrainHooks(labels, pseudo, teacher_dir / "model")
             summary = train(config, round_dir, resume=resume, hooks=hooks).summary
-        rounds.append({"round": number, "model": str(round_dir), **facts, **_round_facts(summary)})
+        rounds.append({"round": number, "model": str(round_dir), **facts, **run_facts(summary)})
         teacher_dir = round_dir
     report = _report(config, rounds, len(labeled_candidates), len(pool), time.perf_counter() - started)
     write_json(output_dir / "selftrain.json", report)
@@ -239,7 +240,8 @@ def self_train(
     return report
 
 
-def _finished(run_dir: Path) -> dict[str, Any] | None:
+def finished_run(run_dir: Path) -> dict[str, Any] | None:
+    """The ``results.json`` summary of a finished run directory (one with its model), else None."""
     path = run_dir / "results.json"
     return read_json(path) if path.exists() and (run_dir / "model").is_dir() else None
 
