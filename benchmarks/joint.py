@@ -1,6 +1,7 @@
 """Joint NER+RE benchmarks (Giorgi et al. 2019 on the embedded encoder), resumable, results as JSON.
 
     python benchmarks/joint.py conll04 [--seed 13]          # train+dev -> test
+    python benchmarks/joint.py chemprot|ddi|bc5cdr [--seed 13]   # raw corpora, end to end
     python benchmarks/joint.py ade [--folds 0 1 2 ...]      # 10-fold CV on the SpERT folds
     python benchmarks/joint.py --summarise                  # summary.json joint.* + the RESULTS.md table
 
@@ -43,17 +44,22 @@ def _train(
     return train_joint(config, output, resume=True, documents=documents).summary
 
 
-def conll04(runs_dir: Path, seed: int, overrides: list[str]) -> dict[str, Any]:
+SPLIT_RUNS = ("conll04", "chemprot", "ddi", "bc5cdr")
+
+
+def split_run(name: str, runs_dir: Path, seed: int, overrides: list[str]) -> dict[str, Any]:
+    """A corpus with its own train/(dev)/test splits, from ``configs/joint_<name>.toml``."""
     overrides = [f"train.seed={seed}", *overrides]
-    summary = _train("configs/joint_conll04.toml", overrides, runs_dir / f"joint_conll04_s{seed}")
+    config = f"configs/joint_{name}.toml"
+    summary = _train(config, overrides, runs_dir / f"joint_{name}_s{seed}")
     result = {
-        "run": f"conll04_s{seed}",
-        "config": "configs/joint_conll04.toml",
+        "run": f"{name}_s{seed}",
+        "config": config,
         "overrides": overrides,
-        **provenance(f"python benchmarks/joint.py conll04 --seed {seed}"),
+        **provenance(f"python benchmarks/joint.py {name} --seed {seed}"),
         "summary": summary,
     }
-    write_json(RESULTS / f"joint_conll04_s{seed}.json", result)
+    write_json(RESULTS / f"joint_{name}_s{seed}.json", result)
     return result
 
 
@@ -118,13 +124,14 @@ def _write_ade(folds: dict[str, Any], overrides: list[str]) -> None:
 def summarise() -> None:
     """summary.json joint.* keys and the RESULTS.md table rows from results/joint_*.json."""
     rows = []
-    for path in sorted(RESULTS.glob("joint_conll04_s*.json")):
-        result = json.loads(path.read_text())
-        test = result["summary"]["scores"]["test"]
-        rows.append((result["run"], test, result["summary"]))
-        if result["run"] == "conll04_s13":
-            update_summary("joint.conll04.test.re_f1_strict", round(100 * test["re_f1_strict"], 2))
-            update_summary("joint.conll04.test.ner_f1", round(100 * test["ner_f1"], 2))
+    for name in SPLIT_RUNS:
+        for path in sorted(RESULTS.glob(f"joint_{name}_s*.json")):
+            result = json.loads(path.read_text())
+            test = result["summary"]["scores"]["test"]
+            rows.append((result["run"], test, result["summary"]))
+            if result["run"] == f"{name}_s13":
+                update_summary(f"joint.{name}.test.re_f1_strict", round(100 * test["re_f1_strict"], 2))
+                update_summary(f"joint.{name}.test.ner_f1", round(100 * test["ner_f1"], 2))
     path = RESULTS / "joint_ade.json"
     if path.exists():
         result = json.loads(path.read_text())
@@ -152,7 +159,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("name", nargs="?", choices=["conll04", "ade"])
+    parser.add_argument("name", nargs="?", choices=[*SPLIT_RUNS, "ade"])
     parser.add_argument("--runs-dir", type=Path, default=Path("/work/runs"))
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--seed", type=int, default=13)
@@ -165,8 +172,8 @@ def main() -> None:
     overrides = list(args.overrides)
     if args.data_dir:
         overrides.append(f"data.data_dir='{args.data_dir}'")
-    if args.name == "conll04":
-        conll04(args.runs_dir, args.seed, overrides)
+    if args.name in SPLIT_RUNS:
+        split_run(args.name, args.runs_dir, args.seed, overrides)
     elif args.name == "ade":
         ade(args.runs_dir, args.folds, overrides, args.data_dir)
     if args.summarise or args.name:

@@ -70,6 +70,10 @@ class DataConfig(_Section):
             set stays whole; 0 = ``max_eval_examples``.
         train_fraction: keep this fraction of the training documents (label-scarcity experiments),
             drawn with ``train_fraction_seed``; the rest is what ``self-train`` may use unlabeled.
+        concept_relations: ``keep`` concept-level relations (BC5CDR's document-level CID) as read,
+            or ``sentence``: replace each by mention relations between its concepts' mentions
+            that share a sentence (the sentence-level setting; see ``biorelex.data.concepts``).
+        splitter: sentence splitter for documents without given sentences (``concept_relations``).
     """
 
     corpus: str | None = "chemprot-blurb"
@@ -86,6 +90,8 @@ class DataConfig(_Section):
     max_dev_examples: int = 0
     train_fraction: float = 1.0
     train_fraction_seed: int = 0
+    concept_relations: Literal["keep", "sentence"] = "keep"
+    splitter: str = "pysbd"
 
     def eval_limit(self, split: str) -> int:
         """Pairs of ``split`` (dev or test) to evaluate; 0 = all."""

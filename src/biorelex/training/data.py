@@ -9,6 +9,7 @@ from pathlib import Path
 
 from biorelex.config import DataConfig
 from biorelex.data.candidates import Candidate
+from biorelex.data.concepts import ProjectionReport, project_corpus
 from biorelex.data.corpora import data_dir, get_corpus
 from biorelex.data.examples import candidate_config, iter_candidates
 from biorelex.data.formats import read
@@ -45,6 +46,10 @@ def load_documents(data: DataConfig, split: str | None) -> list[Document] | None
     if report.skipped:
         logger.warning("%s: %s", path, report.summary())
     logger.info("%s: %d documents", path, len(documents))
+    if data.concept_relations == "sentence":
+        projection = ProjectionReport()
+        documents = list(project_corpus(documents, data.splitter, projection))
+        logger.info("%s: %s", path, projection.summary())
     return documents
 
 
