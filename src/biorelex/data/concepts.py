@@ -11,12 +11,11 @@ a sentence cannot be found at the sentence level; it is counted (``unreachable``
 
 from __future__ import annotations
 
-import bisect
 import dataclasses
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from biorelex.data.sentences import document_sentences
+from biorelex.data.sentences import document_sentences, sentence_index
 from biorelex.document import Document, Relation
 
 
@@ -57,7 +56,7 @@ def project_concept_relations(
         return document
     sentences = document_sentences(document, splitter)
     starts = [start for start, _ in sentences]
-    sentence_of = {e.id: max(0, bisect.bisect_right(starts, e.start) - 1) for e in document.entities}
+    sentence_of = {e.id: sentence_index(starts, e.start) for e in document.entities}
     relations = [r for r in document.relations if r.level != "concept"]
     taken = {r.id for r in relations}
     seen: set[tuple[str, str, str]] = set()

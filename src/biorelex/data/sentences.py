@@ -14,6 +14,7 @@ Given sentence boundaries (DDI XML, SpERT, BLURB lines) always win over splittin
 
 from __future__ import annotations
 
+import bisect
 import logging
 from collections.abc import Callable, Sequence
 from functools import cache
@@ -102,6 +103,11 @@ def split_sentences(text: str, splitter: str = "pysbd", mentions: Sequence[Span]
     if removed:
         logger.debug("merged %d sentence boundaries that cut through a mention", removed)
     return spans
+
+
+def sentence_index(starts: Sequence[int], offset: int) -> int:
+    """Index of the sentence (by sorted start offsets) that holds ``offset``; 0 before the first."""
+    return max(0, bisect.bisect_right(starts, offset) - 1)
 
 
 def document_sentences(document: Document, splitter: str = "pysbd") -> list[Span]:

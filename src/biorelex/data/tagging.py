@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from biorelex.data.sentences import document_sentences
+from biorelex.data.sentences import document_sentences, sentence_index
 from biorelex.document import Document, Span
 
 WORD = re.compile(r"\w+|[^\w\s]")
@@ -174,7 +174,7 @@ def tag_document(
         if entity.is_discontinuous:
             report.discontinuous_merged += 1
         extents[entity.id] = (entity.start, entity.end)
-        sentence_of[entity.id] = max(0, bisect.bisect_right(sentence_starts, entity.start) - 1)
+        sentence_of[entity.id] = sentence_index(sentence_starts, entity.start)
     kept = _resolve_overlaps(document, extents, sentence_of, report)
     by_sentence: dict[int, list[str]] = {}
     for entity_id in kept:
