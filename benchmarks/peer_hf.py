@@ -43,6 +43,14 @@ def masked_texts(corpus: str, split: str, data_dir: str | None) -> tuple[list[st
     return [represent(c, "mask").text for c in candidates], [c.label for c in candidates]
 
 
+def examples_through(step: int, n_examples: int, batch_size: int) -> int:
+    """Training examples the Trainer has consumed after ``step`` optimizer steps (one example per
+    row; each epoch ends with a short batch)."""
+    per_epoch = -(-n_examples // batch_size)
+    epochs, rest = divmod(step, per_epoch)
+    return epochs * n_examples + min(rest * batch_size, n_examples)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -109,9 +117,13 @@ def main() -> None:
     resumed_from = str(checkpoints[-1]) if checkpoints else None
     if resumed_from:
         logging.info("resuming the peer recipe from %s", resumed_from)
+    first_step = int(Path(resumed_from).name.split("-")[1]) if resumed_from else 0
     started = time.perf_counter()
     metrics = trainer.train(resume_from_checkpoint=resumed_from).metrics
     train_seconds = time.perf_counter() - started
+    leg_examples = examples_through(trainer.state.global_step, len(train_texts), 32) - examples_through(
+        first_step, len(train_texts), 32
+    )
     predicted = trainer.predict(test_set)
     logits = np.asarray(predicted.predictions)
     exp = np.exp(logits - logits.max(1, keepdims=True))
@@ -136,7 +148,12 @@ def main() -> None:
         },
         "train_pairs": len(train_texts),
         "resumed_from": resumed_from,
-        "train_examples_per_s": None if resumed_from else round(3 * len(train_texts) / train_seconds, 2),
+        "train_steps_this_leg": trainer.state.global_step - first_step,
+        "train_examples_this_leg": leg_examples,
+        "train_examples_per_s": round(leg_examples / train_seconds, 2),
+        "train_examples_per_s_covers": "the last leg only (checkpoint load and saves included)"
+        if resumed_from
+        else "the whole run",
         "trainer_metrics": metrics,
         "seconds_training": round(train_seconds, 1),
         "seconds_training_covers": "the last leg only" if resumed_from else "the whole run",

@@ -64,7 +64,8 @@ class DataConfig(_Section):
             exactly one pair each, as BLURB/BLUE files); ``auto`` picks ``pairs`` when every
             document has two entities.
         positive_labels: the classes micro-F1 is computed over; empty = every non-negative label.
-        max_train_examples: take only the first N training pairs (quick runs); 0 = all.
+        max_train_examples: take only the first N training pairs (quick runs); 0 = all. The joint
+            model reads whole documents: for it, the first N documents.
         max_eval_examples: the same for dev and test.
         max_dev_examples: cap the dev pairs alone (model selection and the dev report), the test
             set stays whole; 0 = ``max_eval_examples``.

@@ -16,7 +16,7 @@ from typing import Any
 
 import torch
 
-from biorelex.config import RunConfig
+from biorelex.config import DataConfig, RunConfig
 from biorelex.data.examples import steps_per_epoch
 from biorelex.data.tagging import TaggedSentence, TaggingReport, relation_labels, tag_documents, tag_labels
 from biorelex.document import Document
@@ -179,6 +179,27 @@ def joint_headline(scores: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _limit_documents(
+    splits: dict[str, Sequence[Document] | None], data: DataConfig
+) -> dict[str, Sequence[Document] | None]:
+    """Apply ``data.max_train_examples`` / ``max_eval_examples`` / ``max_dev_examples``: the joint
+    model reads whole documents, so for it they count the first N documents of each split."""
+    limits = {
+        "train": data.max_train_examples,
+        "dev": data.eval_limit("dev"),
+        "test": data.eval_limit("test"),
+    }
+    limited = dict(splits)
+    for split, limit in limits.items():
+        documents = splits.get(split)
+        if limit and documents and len(documents) > limit:
+            logger.info(
+                "%s: the first %d of %d documents (data.max_*_examples)", split, limit, len(documents)
+            )
+            limited[split] = list(documents)[:limit]
+    return limited
+
+
 def train_joint(
     config: RunConfig,
     output_dir: str | Path,
@@ -197,6 +218,7 @@ def train_joint(
     splits = documents or {
         name: load_documents(data, getattr(data, name)) for name in ("train", "dev", "test")
     }
+    splits = _limit_documents(splits, data)
     train_documents = splits.get("train")
     if not train_documents:
         raise ConfigError("data.train is empty or not set: a training split is needed")

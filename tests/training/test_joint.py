@@ -1,0 +1,24 @@
+"""The joint trainer's data limits (the model itself: tests/models/joint, tests/inference)."""
+
+from biorelex.config import DataConfig
+from biorelex.document import Document
+from biorelex.training.joint import _limit_documents
+
+
+def _documents(n: int) -> list[Document]:
+    return [Document(id=f"d{i}", text="Aspirin inhibits COX-1.") for i in range(n)]
+
+
+def test_max_examples_count_documents_for_the_joint_model():
+    splits = {"train": _documents(5), "dev": _documents(4), "test": _documents(3)}
+    data = DataConfig(max_train_examples=2, max_eval_examples=3, max_dev_examples=1)
+    limited = _limit_documents(splits, data)
+    assert [d.id for d in limited["train"]] == ["d0", "d1"]
+    assert [d.id for d in limited["dev"]] == ["d0"]
+    assert [d.id for d in limited["test"]] == ["d0", "d1", "d2"]
+    assert len(splits["train"]) == 5  # the caller's lists are left alone
+
+
+def test_no_limit_and_missing_splits_pass_through():
+    splits = {"train": _documents(2), "dev": None, "test": None}
+    assert _limit_documents(splits, DataConfig()) == splits
