@@ -113,16 +113,17 @@ def main() -> None:
     )
     train_set, test_set = Pairs(train_texts, train_labels), Pairs(test_texts, test_labels)
     trainer = Trainer(model=model, args=training_args, train_dataset=train_set)
-    checkpoints = sorted(output.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
-    resumed_from = str(checkpoints[-1]) if checkpoints else None
+    steps = {int(p.name.removeprefix("checkpoint-")): p for p in output.glob("checkpoint-*")}
+    first_step = max(steps, default=0)
+    resumed_from = str(steps[first_step]) if steps else None
     if resumed_from:
         logging.info("resuming the peer recipe from %s", resumed_from)
-    first_step = int(Path(resumed_from).name.split("-")[1]) if resumed_from else 0
     started = time.perf_counter()
     metrics = trainer.train(resume_from_checkpoint=resumed_from).metrics
     train_seconds = time.perf_counter() - started
-    leg_examples = examples_through(trainer.state.global_step, len(train_texts), 32) - examples_through(
-        first_step, len(train_texts), 32
+    batch = training_args.train_batch_size  # per device x devices: one optimizer step
+    leg_examples = examples_through(trainer.state.global_step, len(train_texts), batch) - examples_through(
+        first_step, len(train_texts), batch
     )
     predicted = trainer.predict(test_set)
     logits = np.asarray(predicted.predictions)
