@@ -1,6 +1,6 @@
 """Real-time inference benchmark on the ChemProt BLURB test set, every backend side by side.
 
-    python benchmarks/speed.py --teacher RUN/model --student STUDENT/model [--repeats 3]
+    python benchmarks/speed.py --teacher RUN/model --student STUDENT/model [STUDENT2/model] [--repeats 3]
 
 Configurations (each measured in a fresh child process, rounds interleaved so machine noise hits
 all of them alike; medians over ``--repeats`` rounds):
@@ -12,6 +12,7 @@ all of them alike; medians over ``--repeats`` rounds):
 2. ``torch_fp32``: biorelex's predictor on the teacher in PyTorch.
 3. ``onnx_fp32`` / 4. ``onnx_int8``: the teacher exported with ``biorelex export`` (dynamic int8).
 5. ``student_torch_fp32``, ``student_onnx_fp32``, ``student_onnx_int8``: the distilled student.
+   Further ``--student`` models (e.g. a 2-layer one) are measured as ``student_l<layers>_*``.
 
 Each run times everything from reading the test file to writing the predicted Documents (JSONL);
 model loading is timed separately. Reported: pairs/s, micro-F1, peak RSS of the child, model size
@@ -254,7 +255,14 @@ def main() -> None:
     )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--teacher", type=Path, help="the fine-tuned biorelex model (PyTorch directory)")
-    parser.add_argument("--student", type=Path, help="the distilled student (PyTorch directory)")
+    parser.add_argument(
+        "--student",
+        type=Path,
+        nargs="*",
+        default=[],
+        help="distilled students (PyTorch directories); the first is the headline student, the others "
+        "are measured as student_l<layers>_*",
+    )
     parser.add_argument("--pipeline-model", type=Path, help="a trained HF sequence-classification model")
     parser.add_argument("--data", default=DEFAULT_DATA, help="ChemProt BLURB test file")
     parser.add_argument("--work", type=Path, default=Path("../runs/speed"), help="exports and outputs")
@@ -282,10 +290,11 @@ def main() -> None:
         "onnx_fp32": ("biorelex", _export(args.teacher, work / "teacher_onnx_fp32", None)),
         "onnx_int8": ("biorelex", _export(args.teacher, work / "teacher_onnx_int8", "int8")),
     }
-    if args.student is not None:
-        models["student_torch_fp32"] = ("biorelex", args.student)
-        models["student_onnx_fp32"] = ("biorelex", _export(args.student, work / "student_onnx_fp32", None))
-        models["student_onnx_int8"] = ("biorelex", _export(args.student, work / "student_onnx_int8", "int8"))
+    for index, student in enumerate(args.student):
+        prefix = "student" if index == 0 else f"student_l{_layers(student)}"
+        models[f"{prefix}_torch_fp32"] = ("biorelex", student)
+        models[f"{prefix}_onnx_fp32"] = ("biorelex", _export(student, work / f"{prefix}_onnx_fp32", None))
+        models[f"{prefix}_onnx_int8"] = ("biorelex", _export(student, work / f"{prefix}_onnx_int8", "int8"))
     if args.only:
         models = {k: v for k, v in models.items() if k in args.only}
     from biorelex.models.serialization import load_metadata
@@ -363,6 +372,11 @@ def main() -> None:
     if not args.no_summary and not args.limit:
         for key, value in report["summary"].items():
             update_summary(key, value)
+
+
+def _layers(model: Path) -> int:
+    config = json.loads((model / "encoder" / "config.json").read_text())
+    return int(config["num_hidden_layers"])
 
 
 def _encoder_dir(model: Path) -> Path:

@@ -57,3 +57,24 @@ def test_a_mention_longer_than_the_budget_is_cut_and_flagged(tiny_tokenizer) -> 
     pair = encode_pair(represented, tiny_tokenizer, max_length=8)
     assert pair.truncated and pair.mention_cut and len(pair.input_ids) == 8
     assert decode(tiny_tokenizer, pair.input_ids, pair.tail) == "cox"
+
+
+def test_batched_tokenisation_equals_one_text_at_a_time(tiny_tokenizer, tmp_path) -> None:
+    """``tokenize_texts`` (one batched call) gives what the single-text call gives, for the Hugging
+    Face tokenizer and for the torch-free one that exported models use."""
+    from biorelex.data.encoding import fit_pair, tokenize_texts
+    from biorelex.inference.tokenizer import FastTokenizer
+
+    tiny_tokenizer.save_pretrained(tmp_path)
+    texts = [TEXT, "cox", "", TEXT.upper() + " " + TEXT, "aspirin"]
+    for tokenizer in (tiny_tokenizer, FastTokenizer.from_directory(tmp_path)):
+        batched = tokenize_texts(tokenizer, texts)
+        assert len(batched) == len(texts)
+        for text, (ids, offsets) in zip(texts, batched, strict=True):
+            single = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+            assert ids == list(single["input_ids"])
+            assert offsets == [tuple(o) for o in single["offset_mapping"]]
+        represented = spans(texts[3], "aspirin", "cox")
+        ((ids, offsets),) = tokenize_texts(tokenizer, [represented.text])
+        assert fit_pair(represented, ids, offsets, tokenizer, 9) == encode_pair(represented, tokenizer, 9)
+    assert tokenize_texts(tiny_tokenizer, []) == []

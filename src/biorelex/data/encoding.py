@@ -64,11 +64,36 @@ def _keep(n: int, head: Span, tail: Span, budget: int) -> tuple[list[int], bool]
     return sorted(keep | set(extra)), False
 
 
+def tokenize_texts(tokenizer: Any, texts: list[str]) -> list[tuple[list[int], list[tuple[int, int]]]]:
+    """Sub-word ids and character offsets of every text, in one batched tokenizer call.
+
+    A batched call lets a fast tokenizer work in parallel and in Rust; ``encode_pair`` on one text at
+    a time gives the same result.
+    """
+    if not texts:
+        return []
+    encoding = tokenizer(texts, add_special_tokens=False, return_offsets_mapping=True)
+    return [
+        (list(ids), [tuple(o) for o in offsets])
+        for ids, offsets in zip(encoding["input_ids"], encoding["offset_mapping"], strict=True)
+    ]
+
+
 def encode_pair(represented: Represented, tokenizer: Any, max_length: int = 128) -> EncodedPair:
     """Tokenise ``represented`` and fit it into ``max_length`` tokens, special tokens included."""
-    encoding = tokenizer(represented.text, add_special_tokens=False, return_offsets_mapping=True)
-    ids: list[int] = encoding["input_ids"]
-    offsets: list[tuple[int, int]] = encoding["offset_mapping"]
+    ((ids, offsets),) = tokenize_texts(tokenizer, [represented.text])
+    return fit_pair(represented, ids, offsets, tokenizer, max_length)
+
+
+def fit_pair(
+    represented: Represented,
+    ids: list[int],
+    offsets: list[tuple[int, int]],
+    tokenizer: Any,
+    max_length: int = 128,
+) -> EncodedPair:
+    """Fit already tokenised ``represented`` (``ids`` and their character ``offsets``) into
+    ``max_length`` tokens, special tokens included."""
     head = _token_range(offsets, represented.head)
     tail = _token_range(offsets, represented.tail)
     budget = max_length - 2

@@ -12,10 +12,11 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
 from biorelex.data.candidates import PRESETS, Candidate, CandidateConfig, generate_candidates
-from biorelex.data.encoding import EncodedPair, encode_pair
+from biorelex.data.encoding import EncodedPair, fit_pair, tokenize_texts
 from biorelex.data.representation import Mode, Represented, represent
 from biorelex.document import Document
 from biorelex.errors import ConfigError, DocumentError
@@ -23,6 +24,7 @@ from biorelex.errors import ConfigError, DocumentError
 logger = logging.getLogger(__name__)
 
 NEGATIVE_LABEL = "no_relation"
+TOKENIZE_CHUNK = 1024  # texts per batched tokenizer call
 
 
 @dataclass(frozen=True)
@@ -146,16 +148,19 @@ def build_examples(
 ) -> list[PairExample]:
     """Represent and encode every candidate; ``labels=None`` leaves the gold class unknown (-1)."""
     stats = stats if stats is not None else EncodingStats()
-    examples = []
-    for candidate in candidates:
-        represented = represent(candidate, representation)
-        encoded = encode_pair(represented, tokenizer, max_length)
-        stats.pairs += 1
-        stats.truncated += encoded.truncated
-        stats.mention_cut += encoded.mention_cut
-        stats.labels[candidate.label or NEGATIVE_LABEL] += 1
-        label = labels.index(candidate.label) if labels is not None else -1
-        examples.append(PairExample(candidate, represented, encoded, label))
+    examples: list[PairExample] = []
+    iterator = iter(candidates)
+    while chunk := list(islice(iterator, TOKENIZE_CHUNK)):
+        represented = [represent(candidate, representation) for candidate in chunk]
+        tokenized = tokenize_texts(tokenizer, [r.text for r in represented])
+        for candidate, text, (ids, offsets) in zip(chunk, represented, tokenized, strict=True):
+            encoded = fit_pair(text, ids, offsets, tokenizer, max_length)
+            stats.pairs += 1
+            stats.truncated += encoded.truncated
+            stats.mention_cut += encoded.mention_cut
+            stats.labels[candidate.label or NEGATIVE_LABEL] += 1
+            label = labels.index(candidate.label) if labels is not None else -1
+            examples.append(PairExample(candidate, text, encoded, label))
     if stats.truncated:
         logger.info(
             "%d of %d pairs truncated to %d sub-words around their entities (%d with a mention cut)",

@@ -48,10 +48,17 @@ class FastTokenizer:
         return cls(Tokenizer.from_file(str(path)), special)
 
     def __call__(
-        self, text: str, add_special_tokens: bool = True, return_offsets_mapping: bool = False
+        self, text: str | list[str], add_special_tokens: bool = True, return_offsets_mapping: bool = False
     ) -> dict[str, Any]:
-        encoding = self._tokenizer.encode(text, add_special_tokens=add_special_tokens)
-        result: dict[str, Any] = {"input_ids": list(encoding.ids)}
+        """One text gives flat lists, a list of texts gives one list per text (``encode_batch``)."""
+        if isinstance(text, str):
+            single = self._tokenizer.encode(text, add_special_tokens=add_special_tokens)
+            result: dict[str, Any] = {"input_ids": list(single.ids)}
+            if return_offsets_mapping:
+                result["offset_mapping"] = [tuple(o) for o in single.offsets]
+            return result
+        encodings = self._tokenizer.encode_batch(text, add_special_tokens=add_special_tokens)
+        result = {"input_ids": [list(e.ids) for e in encodings]}
         if return_offsets_mapping:
-            result["offset_mapping"] = [tuple(o) for o in encoding.offsets]
+            result["offset_mapping"] = [[tuple(o) for o in e.offsets] for e in encodings]
         return result
