@@ -52,13 +52,10 @@ class FastTokenizer:
     ) -> dict[str, Any]:
         """One text gives flat lists, a list of texts gives one list per text (``encode_batch``)."""
         if isinstance(text, str):
-            single = self._tokenizer.encode(text, add_special_tokens=add_special_tokens)
-            result: dict[str, Any] = {"input_ids": list(single.ids)}
-            if return_offsets_mapping:
-                result["offset_mapping"] = [tuple(o) for o in single.offsets]
-            return result
+            batch = self([text], add_special_tokens, return_offsets_mapping)
+            return {key: value[0] for key, value in batch.items()}
         encodings = self._tokenizer.encode_batch(text, add_special_tokens=add_special_tokens)
-        result = {"input_ids": [list(e.ids) for e in encodings]}
+        result: dict[str, Any] = {"input_ids": [list(e.ids) for e in encodings]}
         if return_offsets_mapping:
             result["offset_mapping"] = [[tuple(o) for o in e.offsets] for e in encodings]
         return result
