@@ -375,7 +375,7 @@ def main() -> None:
 
 
 def _layers(model: Path) -> int:
-    config = json.loads((model / "encoder" / "config.json").read_text())
+    config = json.loads((_encoder_dir(model) / "config.json").read_text())
     return int(config["num_hidden_layers"])
 
 

@@ -151,16 +151,16 @@ def build_examples(
     examples: list[PairExample] = []
     iterator = iter(candidates)
     while chunk := list(islice(iterator, TOKENIZE_CHUNK)):
-        represented = [represent(candidate, representation) for candidate in chunk]
-        tokenized = tokenize_texts(tokenizer, [r.text for r in represented])
-        for candidate, text, (ids, offsets) in zip(chunk, represented, tokenized, strict=True):
-            encoded = fit_pair(text, ids, offsets, tokenizer, max_length)
+        shown = [represent(candidate, representation) for candidate in chunk]
+        tokenized = tokenize_texts(tokenizer, [r.text for r in shown])
+        for candidate, represented, (ids, offsets) in zip(chunk, shown, tokenized, strict=True):
+            encoded = fit_pair(represented, ids, offsets, tokenizer, max_length)
             stats.pairs += 1
             stats.truncated += encoded.truncated
             stats.mention_cut += encoded.mention_cut
             stats.labels[candidate.label or NEGATIVE_LABEL] += 1
             label = labels.index(candidate.label) if labels is not None else -1
-            examples.append(PairExample(candidate, text, encoded, label))
+            examples.append(PairExample(candidate, represented, encoded, label))
     if stats.truncated:
         logger.info(
             "%d of %d pairs truncated to %d sub-words around their entities (%d with a mention cut)",
