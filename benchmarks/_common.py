@@ -23,7 +23,10 @@ def provenance(command: str) -> dict[str, Any]:
         ).stdout.strip()
         dirty = bool(
             subprocess.run(
-                ["git", "status", "--porcelain", "src"], capture_output=True, text=True, cwd=BENCH_DIR
+                ["git", "status", "--porcelain", ":/src", ":/configs", ":/benchmarks/*.py"],
+                capture_output=True,
+                text=True,
+                cwd=BENCH_DIR,
             ).stdout.strip()
         )
     except (OSError, subprocess.CalledProcessError):
