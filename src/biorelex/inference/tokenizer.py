@@ -55,7 +55,7 @@ class FastTokenizer:
             batch = self([text], add_special_tokens, return_offsets_mapping)
             return {key: value[0] for key, value in batch.items()}
         encodings = self._tokenizer.encode_batch(text, add_special_tokens=add_special_tokens)
-        result: dict[str, Any] = {"input_ids": [list(e.ids) for e in encodings]}
+        result: dict[str, Any] = {"input_ids": [e.ids for e in encodings]}  # already lists of ints
         if return_offsets_mapping:
-            result["offset_mapping"] = [[tuple(o) for o in e.offsets] for e in encodings]
+            result["offset_mapping"] = [e.offsets for e in encodings]  # lists of (start, end) tuples
         return result
