@@ -65,6 +65,10 @@ for corpus in ("gad", "euadr"):
     )
 
 
+# Runs whose training shared the 2 cores with another job: their F1 stands, their speed does not.
+SHARED_CORES = {"ddi_best_s42": "epoch 2 ran beside the clean-clone CI check (session 13)"}
+
+
 def run(name: str, runs_dir: Path, data_dir: str | None) -> dict[str, Any]:
     from biorelex.config import load_config
     from biorelex.training.cv import cross_validate
@@ -126,10 +130,10 @@ def summarise() -> None:
                 f"classify.peer_hf.{name.removeprefix('peer_hf_')}.test.micro_f1",
                 round(100 * test["micro_f1"], 2),
             )
-            if name == "peer_hf_chemprot":
-                update_summary(
-                    "classify.peer_hf.chemprot.train_examples_per_s", result["train_examples_per_s"]
-                )
+            update_summary(
+                f"classify.peer_hf.{name.removeprefix('peer_hf_')}.train_examples_per_s",
+                result["train_examples_per_s"],
+            )
             continue
         summary = result["summary"]
         test = _test(result)
@@ -153,9 +157,13 @@ def summarise() -> None:
                 f"classify.{corpus}.test.std",
                 round(100 * statistics.stdev(seeds), 2) if len(seeds) > 1 else None,
             )
-        speeds = [r["summary"]["train_examples_per_s"] for r in best]
-        if speeds and corpus == "chemprot":
-            update_summary("classify.chemprot.train_examples_per_s", round(statistics.fmean(speeds), 2))
+        speeds = [
+            r["summary"]["train_examples_per_s"]
+            for n, r in results.items()
+            if n.startswith(f"{corpus}_best_s") and n not in SHARED_CORES
+        ]
+        if speeds:
+            update_summary(f"classify.{corpus}.train_examples_per_s", round(statistics.fmean(speeds), 2))
     for corpus in ("gad", "euadr"):
         if f"{corpus}_best_cv" in results:
             update_summary(

@@ -152,12 +152,11 @@ def main() -> None:
         "train_steps_this_leg": trainer.state.global_step - first_step,
         "train_examples_this_leg": leg_examples,
         "train_examples_per_s": round(leg_examples / train_seconds, 2),
-        "train_examples_per_s_covers": "the last leg only (checkpoint load and saves included)"
+        "seconds_training": round(train_seconds, 1),
+        "timing_covers": "the last leg only (checkpoint load and saves included)"
         if resumed_from
         else "the whole run",
         "trainer_metrics": metrics,
-        "seconds_training": round(train_seconds, 1),
-        "seconds_training_covers": "the last leg only" if resumed_from else "the whole run",
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "test": scores,
     }
