@@ -51,3 +51,11 @@ def test_bad_toml_names_the_file(tmp_path) -> None:
 def test_malformed_overrides(override: str) -> None:
     with pytest.raises(ConfigError):
         apply_overrides({}, [override])
+
+
+def test_one_sentence_splitter_knob() -> None:
+    config = load_config(None, ["data.splitter=syntok"])
+    assert config.data.splitter == config.joint.splitter == "syntok"
+    assert load_config(None, ["joint.splitter=syntok"]).joint.splitter == "syntok"
+    with pytest.raises(ConfigError, match=r"data\.splitter .* joint\.splitter"):
+        load_config(None, ["data.splitter=syntok", "joint.splitter=nupunkt"])

@@ -12,7 +12,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
 from biorelex.errors import ConfigError
 
@@ -74,7 +74,8 @@ class DataConfig(_Section):
         concept_relations: ``keep`` concept-level relations (BC5CDR's document-level CID) as read,
             or ``sentence``: replace each by mention relations between its concepts' mentions
             that share a sentence (the sentence-level setting; see ``biorelex.data.concepts``).
-        splitter: sentence splitter for documents without given sentences (``concept_relations``).
+        splitter: sentence splitter for documents without given sentences (``concept_relations``,
+            and the joint model's raw text: it sets ``joint.splitter`` too).
     """
 
     corpus: str | None = "chemprot-blurb"
@@ -236,7 +237,8 @@ class JointConfig(_Section):
         re_entities: which entities form RE candidates while training: ``predicted`` (the
             argmax tags, as at inference), ``gold``, or ``gold_during_ramp`` (gold while lambda < 1,
             predicted afterwards; the default, because early predictions are noise).
-        splitter: sentence splitter for documents without given sentences.
+        splitter: sentence splitter for documents without given sentences; saved with the model so
+            extraction splits raw text as training did. Follows ``data.splitter`` unless set here.
     """
 
     ner_hidden: int = 256
@@ -259,6 +261,24 @@ class RunConfig(_Section):
     distill: DistillConfig = DistillConfig()
     self_train: SelfTrainConfig = SelfTrainConfig()
     joint: JointConfig = JointConfig()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_splitter(cls, data: Any) -> Any:
+        """``data.splitter`` also sets ``joint.splitter`` (one knob); two different values are refused."""
+        if not isinstance(data, dict):
+            return data
+        section = data.get("data")
+        chosen = section.get("splitter") if isinstance(section, dict) else None
+        joint = data.get("joint")
+        if chosen is None or (joint is not None and not isinstance(joint, dict)):
+            return data
+        if joint and joint.get("splitter") not in (None, chosen):
+            raise ValueError(
+                f"data.splitter ({chosen!r}) and joint.splitter ({joint['splitter']!r}) differ; "
+                "set data.splitter alone"
+            )
+        return {**data, "joint": {**(joint or {}), "splitter": chosen}}
 
 
 def _parse_value(raw: str) -> Any:
