@@ -15,8 +15,8 @@ BENCH_DIR = Path(__file__).resolve().parent
 SUMMARY = BENCH_DIR / "summary.json"
 
 
-def provenance(command: str) -> dict[str, Any]:
-    """Command, commit, machine and date of a benchmark run."""
+def _git_state() -> str:
+    """HEAD, with ``+dirty`` when src/, configs/ or the benchmark scripts have uncommitted edits."""
     try:
         commit = subprocess.run(
             ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True, cwd=BENCH_DIR
@@ -30,10 +30,19 @@ def provenance(command: str) -> dict[str, Any]:
             ).stdout.strip()
         )
     except (OSError, subprocess.CalledProcessError):
-        commit, dirty = "unknown", False
+        return "unknown"
+    return commit + ("+dirty" if dirty else "")
+
+
+# Taken when the benchmark process starts: the code that runs, even if HEAD moves before it ends.
+_STARTED_AT = _git_state()
+
+
+def provenance(command: str) -> dict[str, Any]:
+    """Command, commit (as the process started; for a resumed run, its last leg), machine and date."""
     return {
         "command": command,
-        "commit": commit + ("+dirty" if dirty else ""),
+        "commit": _STARTED_AT,
         "machine": f"{platform.machine()} {platform.processor() or ''} {os.cpu_count()} cores, Python {platform.python_version()}".replace(
             "  ", " "
         ),
