@@ -57,6 +57,14 @@ for corpus in ("chemprot", "ddi"):
     _add(f"{corpus}_svm", f"configs/{corpus}.toml", ["model.head='svm'", "model.representation='mask'"])
 for corpus in ("gad", "euadr"):
     _add(f"{corpus}_best_cv", f"configs/{corpus}.toml", [], "cv")
+    # a fifth of each training fold held out as its dev set: up to 12 epochs, the best dev epoch
+    # scored (patience 4), so the budget is chosen per fold without the test fold
+    _add(
+        f"{corpus}_dev_cv",
+        f"configs/{corpus}.toml",
+        ["data.cv_dev_fraction=0.2", "train.epochs=12", "train.early_stopping_patience=4"],
+        "cv",
+    )
     _add(
         f"{corpus}_svm_cv",
         f"configs/{corpus}.toml",
@@ -165,10 +173,15 @@ def summarise() -> None:
         if speeds:
             update_summary(f"classify.{corpus}.train_examples_per_s", round(statistics.fmean(speeds), 2))
     for corpus in ("gad", "euadr"):
-        if f"{corpus}_best_cv" in results:
-            update_summary(
-                f"classify.{corpus}.cv.f1", round(100 * _test(results[f"{corpus}_best_cv"])["micro_f1"], 2)
-            )
+        # the dev-selected run is the reported one when it exists (decided before it was run: it
+        # picks the epoch on held-out training data, the 3-epoch run takes the last epoch blindly)
+        for run_name in (f"{corpus}_dev_cv", f"{corpus}_best_cv"):
+            if run_name in results:
+                update_summary(
+                    f"classify.{corpus}.cv.f1", round(100 * _test(results[run_name])["micro_f1"], 2)
+                )
+                update_summary(f"classify.{corpus}.cv.run", run_name)
+                break
     print("| run | test micro-F1 | macro-F1 | train ex/s | train s | peak RSS MB |")
     print("|---|---:|---:|---:|---:|---:|")
     for name, f1, macro, speed, seconds, rss in rows:

@@ -74,6 +74,9 @@ class DataConfig(_Section):
         concept_relations: ``keep`` concept-level relations (BC5CDR's document-level CID) as read,
             or ``sentence``: replace each by mention relations between its concepts' mentions
             that share a sentence (the sentence-level setting; see ``biorelex.data.concepts``).
+        cv_dev_fraction: ``cv`` only: hold out this fraction of each training fold's documents
+            (drawn with ``train.seed``) as that fold's dev set, so the epoch is chosen (and early
+            stopping works) without the test fold; 0 = no dev set, the last epoch is scored.
         splitter: sentence splitter for documents without given sentences (``concept_relations``,
             and the joint model's raw text: it sets ``joint.splitter`` too).
     """
@@ -93,6 +96,7 @@ class DataConfig(_Section):
     train_fraction: float = 1.0
     train_fraction_seed: int = 0
     concept_relations: Literal["keep", "sentence"] = "keep"
+    cv_dev_fraction: float = 0.0
     splitter: str = "pysbd"
 
     def eval_limit(self, split: str) -> int:
@@ -106,6 +110,13 @@ class DataConfig(_Section):
     def _fraction(cls, value: float) -> float:
         if not 0.0 < value <= 1.0:
             raise ValueError("train_fraction is a fraction in (0, 1]")
+        return value
+
+    @field_validator("cv_dev_fraction")
+    @classmethod
+    def _dev_fraction(cls, value: float) -> float:
+        if not 0.0 <= value < 1.0:
+            raise ValueError("cv_dev_fraction is a fraction in [0, 1)")
         return value
 
     @field_validator("corpus", "data_dir", "train", "dev", "test", "format", mode="before")

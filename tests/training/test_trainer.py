@@ -107,3 +107,30 @@ def test_missing_training_split_is_a_clear_error(tmp_path) -> None:
     config = load_config(None, ["data.corpus=''", "data.train=''"])
     with pytest.raises(ConfigError, match="data.train"):
         train(config, tmp_path / "run")
+
+
+def test_cross_validation_holds_out_a_dev_set_from_each_training_fold(
+    tiny_encoder_dir, pair_corpus, tmp_path
+) -> None:
+    from biorelex.data.formats import jsonl
+
+    config = tiny_config(tiny_encoder_dir, pair_corpus, "model.head='svm'", "data.cv_dev_fraction=0.25")
+    summary = cross_validate(config, tmp_path / "cv", folds=3)
+    assert "best dev epoch" in summary["setting"]["dev"]
+    splits = tmp_path / "cv" / "splits"
+    for k in (1, 2, 3):
+        fold = [d.id for d in jsonl.read(splits / f"fold{k}.train.jsonl")]
+        fit = [d.id for d in jsonl.read(splits / f"fold{k}.fit.jsonl")]
+        dev = [d.id for d in jsonl.read(splits / f"fold{k}.dev.jsonl")]
+        test = {d.id for d in jsonl.read(splits / f"fold{k}.test.jsonl")}
+        assert sorted(fit + dev) == sorted(fold)  # nothing dropped, nothing twice
+        assert len(dev) == round(0.25 * len(fold))
+        assert not test & set(dev)
+        assert summary["per_fold"][k - 1] is not None
+    fold_results = json.loads((tmp_path / "cv" / "fold1" / "results.json").read_text())
+    assert "dev" in fold_results["scores"]
+
+
+def test_cv_dev_fraction_must_leave_training_documents() -> None:
+    with pytest.raises(ConfigError, match="cv_dev_fraction"):
+        load_config(None, ["data.cv_dev_fraction=1.0"])

@@ -1,8 +1,10 @@
 """k-fold cross-validation: the corpus's own folds (GAD, EU-ADR) or a split by document.
 
-Each fold trains a fresh model on its train part for the configured epochs (no dev set, so no
-early stopping: the last epoch's model is scored, as BioBERT's fold scripts do) and is scored on
-its test part. Finished folds are kept on disk, so an interrupted run resumes at the next fold.
+Each fold trains a fresh model on its train part for the configured epochs and is scored on its
+test part. By default there is no dev set, so no early stopping: the last epoch's model is scored,
+as BioBERT's fold scripts do. ``data.cv_dev_fraction`` holds out part of each training fold as its
+dev set instead, so the epoch is chosen (and early stopping works) without looking at the test
+fold. Finished folds are kept on disk, so an interrupted run resumes at the next fold.
 """
 
 from __future__ import annotations
@@ -13,11 +15,11 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-from biorelex.config import RunConfig
+from biorelex.config import DataConfig, RunConfig
 from biorelex.data.corpora import get_corpus
 from biorelex.errors import ConfigError
 from biorelex.models.serialization import write_json
-from biorelex.training.data import document_folds, load_documents
+from biorelex.training.data import document_folds, labeled_fraction, load_documents
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +78,8 @@ def cross_validate(
                 "format": None if names else "jsonl",
             }
         )
+        if config.data.cv_dev_fraction:
+            data = _hold_out_dev(data, name, output_dir / "splits", config.train.seed)
         fold_config = config.model_copy(update={"data": data})
         logger.info("cross-validation %s", name)
         result = train(fold_config, fold_dir)
@@ -84,8 +88,34 @@ def cross_validate(
         results.append(result.summary)
     summary = summarise_folds(results)
     summary["setting"] = {"entities": "gold", "folds": source, **results[0]["setting"]}
+    summary["setting"]["dev"] = (
+        f"{config.data.cv_dev_fraction:g} of each training fold's documents (seed {config.train.seed}); "
+        "the best dev epoch is scored"
+        if config.data.cv_dev_fraction
+        else "none; the last epoch is scored"
+    )
     write_json(output_dir / "cv.json", summary)
     return summary
+
+
+def _hold_out_dev(data: DataConfig, fold: str, split_dir: Path, seed: int) -> DataConfig:
+    """``data`` with ``cv_dev_fraction`` of the fold's training documents moved to a dev file."""
+    from biorelex.data.formats import jsonl
+
+    split_dir.mkdir(parents=True, exist_ok=True)
+    train_path, dev_path = split_dir / f"{fold}.fit.jsonl", split_dir / f"{fold}.dev.jsonl"
+    if not (train_path.exists() and dev_path.exists()):
+        # as read (before any concept projection, which training applies to these files itself)
+        documents = load_documents(data.model_copy(update={"concept_relations": "keep"}), data.train) or []
+        dev, fit = labeled_fraction(documents, data.cv_dev_fraction, seed)
+        if not fit:
+            raise ConfigError(
+                f"{fold}: cv_dev_fraction {data.cv_dev_fraction} leaves no training documents "
+                f"({len(documents)} in the fold); lower data.cv_dev_fraction"
+            )
+        jsonl.write(fit, train_path)
+        jsonl.write(dev, dev_path)
+    return data.model_copy(update={"train": str(train_path), "dev": str(dev_path), "format": "jsonl"})
 
 
 def summarise_folds(results: list[dict[str, Any]]) -> dict[str, Any]:
