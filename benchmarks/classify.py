@@ -156,8 +156,8 @@ def summarise() -> None:
             )
         )
     for corpus in ("chemprot", "ddi"):
-        best = [r for n, r in results.items() if n.startswith(f"{corpus}_best_s")]
-        seeds = [_test(r)["micro_f1"] for r in best]
+        best = {n: r for n, r in results.items() if n.startswith(f"{corpus}_best_s")}
+        seeds = [_test(r)["micro_f1"] for r in best.values()]
         if seeds:
             update_summary(f"classify.{corpus}.test.micro_f1", round(100 * statistics.fmean(seeds), 2))
             update_summary(f"classify.{corpus}.test.seeds", len(seeds))
@@ -165,11 +165,7 @@ def summarise() -> None:
                 f"classify.{corpus}.test.std",
                 round(100 * statistics.stdev(seeds), 2) if len(seeds) > 1 else None,
             )
-        speeds = [
-            r["summary"]["train_examples_per_s"]
-            for n, r in results.items()
-            if n.startswith(f"{corpus}_best_s") and n not in SHARED_CORES
-        ]
+        speeds = [r["summary"]["train_examples_per_s"] for n, r in best.items() if n not in SHARED_CORES]
         if speeds:
             update_summary(f"classify.{corpus}.train_examples_per_s", round(statistics.fmean(speeds), 2))
     for corpus in ("gad", "euadr"):
