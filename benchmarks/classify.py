@@ -2,11 +2,14 @@
 
     python benchmarks/classify.py RUN [RUN ...] [--runs-dir DIR] [--data-dir DIR]
     python benchmarks/classify.py --list
+    python benchmarks/classify.py --compare RUN_A RUN_B [--runs-dir DIR]
 
 Every run trains with ``biorelex.training`` (or ``cv``) from a config in ``configs/`` plus the
 overrides listed here, writes its run directory under ``--runs-dir`` (kept out of the repository;
 an interrupted run resumes from its last epoch checkpoint) and its summary to
 ``benchmarks/results/classify_<RUN>.json`` with the command, commit, machine and date.
+``--compare`` runs the paired bootstrap (``biorelex compare``) on two finished runs' test
+predictions and writes ``benchmarks/results/compare_<A>_vs_<B>.json``.
 """
 
 from __future__ import annotations
@@ -105,6 +108,28 @@ def run(name: str, runs_dir: Path, data_dir: str | None) -> dict[str, Any]:
     return result
 
 
+def compare(run_a: str, run_b: str, runs_dir: Path, samples: int = 1000) -> dict[str, Any]:
+    """Paired bootstrap of test micro-F1(A) - micro-F1(B) over the pairs both runs predicted."""
+    from biorelex.evaluation.evaluate import compare_runs
+
+    for name in (run_a, run_b):
+        if not (RESULTS / f"classify_{name}.json").exists():
+            raise SystemExit(f"{name}: no results/classify_{name}.json; run it first")
+        if RUNS[name][2] != "train":
+            raise SystemExit(f"{name}: a {RUNS[name][2]} run; only train runs have one test split to compare")
+    bootstrap = compare_runs(runs_dir / run_a / "test", runs_dir / run_b / "test", samples=samples)
+    result = {
+        "run_a": run_a,
+        "run_b": run_b,
+        "overrides_a": RUNS[run_a][1],
+        "overrides_b": RUNS[run_b][1],
+        **provenance(f"python benchmarks/classify.py --compare {run_a} {run_b}"),
+        "bootstrap": bootstrap,
+    }
+    write_json(RESULTS / f"compare_{run_a}_vs_{run_b}.json", result)
+    return result
+
+
 def _test(result: dict[str, Any]) -> dict[str, Any]:
     summary = result["summary"]
     if result["kind"] == "cv":
@@ -178,6 +203,12 @@ def summarise() -> None:
                 )
                 update_summary(f"classify.{corpus}.cv.run", run_name)
                 break
+    for path in sorted(RESULTS.glob("compare_*_vs_*.json")):
+        compared = json.loads(path.read_text())
+        bootstrap = compared["bootstrap"]
+        key = f"classify.compare.{compared['run_a']}_vs_{compared['run_b']}"
+        update_summary(f"{key}.delta", round(100 * bootstrap["delta"], 2))
+        update_summary(f"{key}.p_value", round(bootstrap["p_value"], 4))
     print("| run | test micro-F1 | macro-F1 | train ex/s | train s | peak RSS MB |")
     print("|---|---:|---:|---:|---:|---:|")
     for name, f1, macro, speed, seconds, rss in rows:
@@ -196,12 +227,20 @@ def main() -> None:
     parser.add_argument("--runs-dir", type=Path, default=Path(os.environ.get("BIORELEX_RUNS", "../runs")))
     parser.add_argument("--data-dir", default=None, help="corpus root (default ../shared/data)")
     parser.add_argument("--force", action="store_true", help="re-run runs whose results exist")
+    parser.add_argument("--compare", nargs=2, metavar=("RUN_A", "RUN_B"), help="paired bootstrap of two runs")
     parser.add_argument("--summarise", action="store_true", help="update summary.json and print the table")
     args = parser.parse_args()
     if args.summarise:
         summarise()
         return
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.compare:
+        unknown = [name for name in args.compare if name not in RUNS]
+        if unknown:
+            parser.error(f"unknown runs {unknown}; see --list")
+        bootstrap = compare(*args.compare, args.runs_dir)["bootstrap"]
+        print(json.dumps(bootstrap, indent=2))
+        return
     if args.list or not args.runs:
         for name, (config, overrides, kind) in RUNS.items():
             done = "done" if (RESULTS / f"classify_{name}.json").exists() else "    "
