@@ -234,10 +234,10 @@ def main() -> None:
         summarise()
         return
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    unknown = [name for name in (args.compare or args.runs) if name not in RUNS]
+    if unknown:
+        parser.error(f"unknown runs {unknown}; see --list")
     if args.compare:
-        unknown = [name for name in args.compare if name not in RUNS]
-        if unknown:
-            parser.error(f"unknown runs {unknown}; see --list")
         bootstrap = compare(*args.compare, args.runs_dir)["bootstrap"]
         print(json.dumps(bootstrap, indent=2))
         return
@@ -246,9 +246,6 @@ def main() -> None:
             done = "done" if (RESULTS / f"classify_{name}.json").exists() else "    "
             print(f"{done} {name:32s} {kind:5s} {config} {' '.join(overrides)}")
         return
-    unknown = [name for name in args.runs if name not in RUNS]
-    if unknown:
-        parser.error(f"unknown runs {unknown}; see --list")
     for name in args.runs:
         if (RESULTS / f"classify_{name}.json").exists() and not args.force:
             logging.info("%s: results exist, skipping (use --force to re-run)", name)
