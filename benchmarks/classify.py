@@ -52,6 +52,13 @@ for corpus in ("chemprot", "ddi"):
         f"configs/{corpus}.toml",
         ["model.head='attention_pool'", "model.representation='mask'"],
     )
+    # more seeds of it (the run above is seed 13, the configs' seed): a best-configuration candidate
+    for seed in (42, 7):
+        _add(
+            f"{corpus}_attention_pool_mask_s{seed}",
+            f"configs/{corpus}.toml",
+            ["model.head='attention_pool'", "model.representation='mask'", f"train.seed={seed}"],
+        )
     _add(
         f"{corpus}_relex_binary",
         f"configs/{corpus}.toml",
@@ -75,6 +82,22 @@ for corpus in ("gad", "euadr"):
         "cv",
     )
 
+
+# Candidates for each corpus's reported "best configuration": three seeds each. Decided before the
+# extra seeds were run: the complete candidate (all three seeds finished) with the highest mean dev
+# micro-F1 (each run's kept epoch) is the one summary.json reports; test F1 plays no part in the
+# choice. Until a second candidate is complete, the first (the configs' own) is reported.
+CANDIDATES: dict[str, dict[str, list[str]]] = {
+    corpus: {
+        "markers + entity_start": [f"{corpus}_best_s{seed}" for seed in (13, 42, 7)],
+        "mask + attention_pool": [
+            f"{corpus}_attention_pool_mask",
+            f"{corpus}_attention_pool_mask_s42",
+            f"{corpus}_attention_pool_mask_s7",
+        ],
+    }
+    for corpus in ("chemprot", "ddi")
+}
 
 # Runs whose training shared the 2 cores with another job: their F1 stands, their speed does not.
 SHARED_CORES = {"ddi_best_s42": "epoch 2 ran beside the clean-clone CI check (session 13)"}
@@ -137,6 +160,28 @@ def _test(result: dict[str, Any]) -> dict[str, Any]:
     return summary["scores"]["test"]
 
 
+def _choose_best(corpus: str, results: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The reported candidate (see CANDIDATES): the complete one with the best mean dev F1."""
+    import statistics
+
+    candidates = CANDIDATES[corpus]
+    complete = {
+        label: {name: results[name] for name in names}
+        for label, names in candidates.items()
+        if all(name in results for name in names)
+    }
+    if complete:
+        label = max(
+            complete,
+            key=lambda lab: statistics.fmean(
+                r["summary"]["best_dev_micro_f1"] for r in complete[lab].values()
+            ),
+        )
+        return label, complete[label]
+    label, names = next(iter(candidates.items()))
+    return label, {name: results[name] for name in names if name in results}
+
+
 def summarise() -> None:
     """Fill benchmarks/summary.json (classify.*) and print the RESULTS.md table from results/."""
     import statistics
@@ -181,9 +226,15 @@ def summarise() -> None:
             )
         )
     for corpus in ("chemprot", "ddi"):
-        best = {n: r for n, r in results.items() if n.startswith(f"{corpus}_best_s")}
+        label, best = _choose_best(corpus, results)
         seeds = [_test(r)["micro_f1"] for r in best.values()]
         if seeds:
+            update_summary(f"classify.{corpus}.best_configuration", label)
+            update_summary(f"classify.{corpus}.best_runs", sorted(best))
+            update_summary(
+                f"classify.{corpus}.dev.micro_f1",
+                round(100 * statistics.fmean(r["summary"]["best_dev_micro_f1"] for r in best.values()), 2),
+            )
             update_summary(f"classify.{corpus}.test.micro_f1", round(100 * statistics.fmean(seeds), 2))
             update_summary(f"classify.{corpus}.test.seeds", len(seeds))
             update_summary(
