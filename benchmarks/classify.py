@@ -18,6 +18,7 @@ import argparse
 import json
 import logging
 import os
+import statistics
 import sys
 from pathlib import Path
 from typing import Any
@@ -160,10 +161,13 @@ def _test(result: dict[str, Any]) -> dict[str, Any]:
     return summary["scores"]["test"]
 
 
+def _mean_dev(runs: dict[str, Any]) -> float:
+    """Mean dev micro-F1 of the runs' kept epochs."""
+    return statistics.fmean(r["summary"]["best_dev_micro_f1"] for r in runs.values())
+
+
 def _choose_best(corpus: str, results: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """The reported candidate (see CANDIDATES): the complete one with the best mean dev F1."""
-    import statistics
-
     candidates = CANDIDATES[corpus]
     complete = {
         label: {name: results[name] for name in names}
@@ -171,12 +175,7 @@ def _choose_best(corpus: str, results: dict[str, Any]) -> tuple[str, dict[str, A
         if all(name in results for name in names)
     }
     if complete:
-        label = max(
-            complete,
-            key=lambda lab: statistics.fmean(
-                r["summary"]["best_dev_micro_f1"] for r in complete[lab].values()
-            ),
-        )
+        label = max(complete, key=lambda lab: _mean_dev(complete[lab]))
         return label, complete[label]
     label, names = next(iter(candidates.items()))
     return label, {name: results[name] for name in names if name in results}
@@ -184,8 +183,6 @@ def _choose_best(corpus: str, results: dict[str, Any]) -> tuple[str, dict[str, A
 
 def summarise() -> None:
     """Fill benchmarks/summary.json (classify.*) and print the RESULTS.md table from results/."""
-    import statistics
-
     results = {
         p.stem.removeprefix("classify_"): json.loads(p.read_text())
         for p in sorted(RESULTS.glob("classify_*.json"))
@@ -233,7 +230,7 @@ def summarise() -> None:
             update_summary(f"classify.{corpus}.best_runs", sorted(best))
             update_summary(
                 f"classify.{corpus}.dev.micro_f1",
-                round(100 * statistics.fmean(r["summary"]["best_dev_micro_f1"] for r in best.values()), 2),
+                round(100 * _mean_dev(best), 2),
             )
             update_summary(f"classify.{corpus}.test.micro_f1", round(100 * statistics.fmean(seeds), 2))
             update_summary(f"classify.{corpus}.test.seeds", len(seeds))
