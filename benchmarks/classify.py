@@ -101,7 +101,10 @@ CANDIDATES: dict[str, dict[str, list[str]]] = {
 }
 
 # Runs whose training shared the 2 cores with another job: their F1 stands, their speed does not.
-SHARED_CORES = {"ddi_best_s42": "epoch 2 ran beside the clean-clone CI check (session 13)"}
+SHARED_CORES = {
+    "ddi_best_s42": "epoch 2 ran beside the clean-clone CI check (session 13)",
+    "chemprot_attention_pool_mask": "paused 10 min for the clean-clone CI check (session 15)",
+}
 
 
 def run(name: str, runs_dir: Path, data_dir: str | None) -> dict[str, Any]:
