@@ -3,13 +3,17 @@
     python benchmarks/classify.py RUN [RUN ...] [--runs-dir DIR] [--data-dir DIR]
     python benchmarks/classify.py --list
     python benchmarks/classify.py --compare RUN_A RUN_B [--runs-dir DIR]
+    python benchmarks/classify.py --threshold CV_RUN [--runs-dir DIR]
 
 Every run trains with ``biorelex.training`` (or ``cv``) from a config in ``configs/`` plus the
 overrides listed here, writes its run directory under ``--runs-dir`` (kept out of the repository;
 an interrupted run resumes from its last epoch checkpoint) and its summary to
 ``benchmarks/results/classify_<RUN>.json`` with the command, commit, machine and date.
 ``--compare`` runs the paired bootstrap (``biorelex compare``) on two finished runs' test
-predictions and writes ``benchmarks/results/compare_<A>_vs_<B>.json``.
+predictions and writes ``benchmarks/results/compare_<A>_vs_<B>.json``. ``--threshold`` takes a
+finished cross-validation run with dev sets and, fold by fold, picks on the dev predictions the
+probability a positive class needs to beat "no relation" (the dev-F1-maximising cut), applies it to
+that fold's test predictions and writes ``benchmarks/results/threshold_<RUN>.json``.
 """
 
 from __future__ import annotations
@@ -156,6 +160,87 @@ def compare(run_a: str, run_b: str, runs_dir: Path, samples: int = 1000) -> dict
     return result
 
 
+def _read_predictions(path: Path, negative: int) -> tuple[Any, Any, Any]:
+    """Best positive-class score, that class and the gold class index of each pair in ``path``."""
+    import numpy as np
+
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if not rows:
+        raise SystemExit(f"{path}: no predictions")
+    probabilities = np.array([row["probabilities"] for row in rows], dtype=float)
+    positive = np.delete(np.arange(probabilities.shape[1]), negative)
+    best = positive[probabilities[:, positive].argmax(1)]
+    return probabilities[np.arange(len(rows)), best], best, rows
+
+
+def _micro_f1(scores: Any, best: Any, gold: Any, negative: int, cut: float) -> float:
+    import numpy as np
+
+    predicted = np.where(scores >= cut, best, negative)
+    hits = int(((predicted == gold) & (gold != negative)).sum())
+    total = int((predicted != negative).sum() + (gold != negative).sum())
+    return 2 * hits / total if total else 0.0
+
+
+def tune_thresholds(name: str, runs_dir: Path) -> dict[str, Any]:
+    """Per fold: the cut on the best positive score that maximises dev micro-F1, scored on test."""
+    import numpy as np
+
+    if RUNS[name][2] != "cv":
+        raise SystemExit(f"{name}: not a cross-validation run")
+    folds = sorted((runs_dir / name).glob("fold*/results.json"), key=lambda p: int(p.parent.name[4:]))
+    if not folds:
+        raise SystemExit(f"{runs_dir / name}: no fold*/results.json; run {name} first")
+    per_fold = []
+    for results in folds:
+        fold = results.parent
+        labels = json.loads(results.read_text(encoding="utf-8"))["labels"]["labels"]
+        negative = labels.index("no_relation")
+        split = {}
+        for part in ("dev", "test"):
+            path = fold / part / "predictions.jsonl"
+            if not path.exists():
+                raise SystemExit(f"{path}: missing; --threshold needs a run with dev sets")
+            scores, best, rows = _read_predictions(path, negative)
+            gold = np.array([labels.index(row["gold"]) for row in rows])
+            split[part] = (scores, best, gold)
+        dev = split["dev"]
+        # every distinct dev score is a candidate cut; 0 keeps the best positive class for every pair
+        cuts = np.unique(np.concatenate([[0.0], dev[0]]))
+        dev_f1 = [_micro_f1(*dev, negative, cut) for cut in cuts]
+        # ties go to the lowest cut (the one nearest "predict the positive class")
+        cut = float(cuts[int(np.argmax(dev_f1))])
+        test = split["test"]
+        per_fold.append(
+            {
+                "fold": fold.name,
+                "dev_pairs": len(dev[0]),
+                "cut": round(cut, 6),
+                "dev_f1": round(max(dev_f1), 4),
+                "test_f1_tuned": round(_micro_f1(*test, negative, cut), 4),
+                # binary: the argmax is the cut at 0.5 (reported for comparison; None for multi-class)
+                "test_f1_argmax": round(_micro_f1(*test, negative, 0.5), 4) if len(labels) == 2 else None,
+                "test_f1_all_positive": round(_micro_f1(*test, negative, 0.0), 4),
+            }
+        )
+
+    def mean_std(key: str) -> dict[str, float]:
+        values = [f[key] for f in per_fold if f[key] is not None]
+        return {"mean": round(statistics.fmean(values), 4), "std": round(statistics.pstdev(values), 4)}
+
+    result = {
+        "run": name,
+        **provenance(f"python benchmarks/classify.py --threshold {name}"),
+        "setting": "gold entities; cut chosen on each fold's dev predictions, applied to its test fold",
+        "test_f1_tuned": mean_std("test_f1_tuned"),
+        "test_f1_argmax": mean_std("test_f1_argmax"),
+        "test_f1_all_positive": mean_std("test_f1_all_positive"),
+        "per_fold": per_fold,
+    }
+    write_json(RESULTS / f"threshold_{name}.json", result)
+    return result
+
+
 def _test(result: dict[str, Any]) -> dict[str, Any]:
     summary = result["summary"]
     if result["kind"] == "cv":
@@ -275,18 +360,27 @@ def main() -> None:
     parser.add_argument("--data-dir", default=None, help="corpus root (default ../shared/data)")
     parser.add_argument("--force", action="store_true", help="re-run runs whose results exist")
     parser.add_argument("--compare", nargs=2, metavar=("RUN_A", "RUN_B"), help="paired bootstrap of two runs")
+    parser.add_argument("--threshold", metavar="CV_RUN", help="tune a decision cut on each fold's dev set")
     parser.add_argument("--summarise", action="store_true", help="update summary.json and print the table")
     args = parser.parse_args()
     if args.summarise:
         summarise()
         return
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    unknown = [name for name in (args.compare or args.runs) if name not in RUNS]
+    unknown = [
+        name
+        for name in (args.compare or ([args.threshold] if args.threshold else args.runs))
+        if name not in RUNS
+    ]
     if unknown:
         parser.error(f"unknown runs {unknown}; see --list")
     if args.compare:
         bootstrap = compare(*args.compare, args.runs_dir)["bootstrap"]
         print(json.dumps(bootstrap, indent=2))
+        return
+    if args.threshold:
+        tuned = tune_thresholds(args.threshold, args.runs_dir)
+        print(json.dumps({k: v for k, v in tuned.items() if k.startswith("test_")}, indent=2))
         return
     if args.list or not args.runs:
         for name, (config, overrides, kind) in RUNS.items():
