@@ -160,7 +160,7 @@ def compare(run_a: str, run_b: str, runs_dir: Path, samples: int = 1000) -> dict
     return result
 
 
-def _read_predictions(path: Path, negative: int) -> tuple[Any, Any, Any]:
+def _read_predictions(path: Path, labels: list[str], negative: int) -> tuple[Any, Any, Any]:
     """Best positive-class score, that class and the gold class index of each pair in ``path``."""
     import numpy as np
 
@@ -170,16 +170,20 @@ def _read_predictions(path: Path, negative: int) -> tuple[Any, Any, Any]:
     probabilities = np.array([row["probabilities"] for row in rows], dtype=float)
     positive = np.delete(np.arange(probabilities.shape[1]), negative)
     best = positive[probabilities[:, positive].argmax(1)]
-    return probabilities[np.arange(len(rows)), best], best, rows
+    gold = np.array([labels.index(row["gold"]) for row in rows])
+    return probabilities[np.arange(len(rows)), best], best, gold
 
 
 def _micro_f1(scores: Any, best: Any, gold: Any, negative: int, cut: float) -> float:
+    """Micro-F1 over the positive classes when a pair's best positive class needs ``scores >= cut``."""
     import numpy as np
 
+    from biorelex.evaluation.metrics import micro_prf
+
     predicted = np.where(scores >= cut, best, negative)
-    hits = int(((predicted == gold) & (gold != negative)).sum())
-    total = int((predicted != negative).sum() + (gold != negative).sum())
-    return 2 * hits / total if total else 0.0
+    # micro_prf counts a prediction or gold label as positive when it is not the negative class
+    positive = np.setdiff1d(np.union1d(gold, best), [negative])
+    return micro_prf(gold, predicted, positive)[2]
 
 
 def tune_thresholds(name: str, runs_dir: Path) -> dict[str, Any]:
@@ -194,16 +198,15 @@ def tune_thresholds(name: str, runs_dir: Path) -> dict[str, Any]:
     per_fold = []
     for results in folds:
         fold = results.parent
-        labels = json.loads(results.read_text(encoding="utf-8"))["labels"]["labels"]
-        negative = labels.index("no_relation")
+        label_set = json.loads(results.read_text(encoding="utf-8"))["labels"]
+        labels = label_set["labels"]
+        (negative,) = [i for i, name in enumerate(labels) if name not in label_set["positive"]]
         split = {}
         for part in ("dev", "test"):
             path = fold / part / "predictions.jsonl"
             if not path.exists():
                 raise SystemExit(f"{path}: missing; --threshold needs a run with dev sets")
-            scores, best, rows = _read_predictions(path, negative)
-            gold = np.array([labels.index(row["gold"]) for row in rows])
-            split[part] = (scores, best, gold)
+            split[part] = _read_predictions(path, labels, negative)
         dev = split["dev"]
         # every distinct dev score is a candidate cut; 0 keeps the best positive class for every pair
         cuts = np.unique(np.concatenate([[0.0], dev[0]]))
