@@ -200,7 +200,7 @@ def tune_thresholds(name: str, runs_dir: Path) -> dict[str, Any]:
         fold = results.parent
         label_set = json.loads(results.read_text(encoding="utf-8"))["labels"]
         labels = label_set["labels"]
-        (negative,) = [i for i, name in enumerate(labels) if name not in label_set["positive"]]
+        (negative,) = [i for i, label in enumerate(labels) if label not in label_set["positive"]]
         split = {}
         for part in ("dev", "test"):
             path = fold / part / "predictions.jsonl"
@@ -227,8 +227,10 @@ def tune_thresholds(name: str, runs_dir: Path) -> dict[str, Any]:
             }
         )
 
-    def mean_std(key: str) -> dict[str, float]:
+    def mean_std(key: str) -> dict[str, float] | None:
         values = [f[key] for f in per_fold if f[key] is not None]
+        if not values:  # test_f1_argmax of a multi-class run
+            return None
         return {"mean": round(statistics.fmean(values), 4), "std": round(statistics.pstdev(values), 4)}
 
     result = {
