@@ -45,32 +45,44 @@ def _add(name: str, config: str, overrides: list[str], kind: str = "train") -> N
 # the seeds of a three-seed configuration; the first is the configs' own seed
 SEEDS = (13, 42, 7)
 
+
+def _add_seeds(name: str, config: str, overrides: list[str]) -> list[str]:
+    """``name`` at the configs' seed and ``name_s42``, ``name_s7`` at the others; their names."""
+    _add(name, config, overrides)
+    for seed in SEEDS[1:]:
+        _add(f"{name}_s{seed}", config, [*overrides, f"train.seed={seed}"])
+    return [name, *(f"{name}_s{seed}" for seed in SEEDS[1:])]
+
+
+# Candidates for each corpus's reported "best configuration": three seeds each. Decided before the
+# extra seeds were run: the complete candidate (all three seeds finished) with the highest mean dev
+# micro-F1 (each run's kept epoch) is the one summary.json reports; test F1 plays no part in the
+# choice. Until a second candidate is complete, the first (the configs' own) is reported.
+# "markers + entity_pool" joined in session 19, on its first seed's dev F1 (69.26, the best seen);
+# its test F1 was already known then and plays no part either.
+CANDIDATES: dict[str, dict[str, list[str]]] = {}
+
 for corpus in ("chemprot", "ddi"):
+    candidates = CANDIDATES[corpus] = {}
     for seed in SEEDS:
         _add(f"{corpus}_best_s{seed}", f"configs/{corpus}.toml", [f"train.seed={seed}"])
+    candidates["markers + entity_start"] = [f"{corpus}_best_s{seed}" for seed in SEEDS]
     # every head with the same representation (markers) and budget
-    for head in ("cls", "relex", "attention_pool", "entity_pool"):
+    for head in ("cls", "relex", "attention_pool"):
         _add(f"{corpus}_{head}_markers", f"configs/{corpus}.toml", [f"model.head='{head}'"])
     # markers + entity_pool had the best dev F1 of one seed on ChemProt (session 18): a candidate
-    for seed in SEEDS[1:]:
-        _add(
-            f"{corpus}_entity_pool_markers_s{seed}",
-            f"configs/{corpus}.toml",
-            ["model.head='entity_pool'", f"train.seed={seed}"],
-        )
+    candidates["markers + entity_pool"] = _add_seeds(
+        f"{corpus}_entity_pool_markers", f"configs/{corpus}.toml", ["model.head='entity_pool'"]
+    )
     # representations with the best head
     _add(f"{corpus}_entity_start_special", f"configs/{corpus}.toml", ["model.representation='special'"])
     # BLUE-style masking with the [CLS] head and attention pooling (Su & Vijay-Shanker's setting)
     _add(f"{corpus}_cls_mask", f"configs/{corpus}.toml", ["model.head='cls'", "model.representation='mask'"])
     pool_mask = ["model.head='attention_pool'", "model.representation='mask'"]
-    _add(f"{corpus}_attention_pool_mask", f"configs/{corpus}.toml", pool_mask)
-    # its other seeds (the run above has the configs' seed): a best-configuration candidate
-    for seed in SEEDS[1:]:
-        _add(
-            f"{corpus}_attention_pool_mask_s{seed}",
-            f"configs/{corpus}.toml",
-            [*pool_mask, f"train.seed={seed}"],
-        )
+    # with its other seeds: a best-configuration candidate
+    candidates["mask + attention_pool"] = _add_seeds(
+        f"{corpus}_attention_pool_mask", f"configs/{corpus}.toml", pool_mask
+    )
     _add(
         f"{corpus}_relex_binary",
         f"configs/{corpus}.toml",
@@ -94,27 +106,6 @@ for corpus in ("gad", "euadr"):
         "cv",
     )
 
-
-# Candidates for each corpus's reported "best configuration": three seeds each. Decided before the
-# extra seeds were run: the complete candidate (all three seeds finished) with the highest mean dev
-# micro-F1 (each run's kept epoch) is the one summary.json reports; test F1 plays no part in the
-# choice. Until a second candidate is complete, the first (the configs' own) is reported.
-# "markers + entity_pool" joined in session 19, on its first seed's dev F1 (69.26, the best seen);
-# its test F1 was already known then and plays no part either.
-CANDIDATES: dict[str, dict[str, list[str]]] = {
-    corpus: {
-        "markers + entity_start": [f"{corpus}_best_s{seed}" for seed in SEEDS],
-        "mask + attention_pool": [
-            f"{corpus}_attention_pool_mask",
-            *(f"{corpus}_attention_pool_mask_s{seed}" for seed in SEEDS[1:]),
-        ],
-        "markers + entity_pool": [
-            f"{corpus}_entity_pool_markers",
-            *(f"{corpus}_entity_pool_markers_s{seed}" for seed in SEEDS[1:]),
-        ],
-    }
-    for corpus in ("chemprot", "ddi")
-}
 
 # Runs whose training shared the 2 cores with another job: their F1 stands, their speed does not.
 SHARED_CORES = {
@@ -173,7 +164,7 @@ def compare(run_a: str, run_b: str, runs_dir: Path, samples: int = 1000) -> dict
     return result
 
 
-def _read_predictions(path: Path, labels: list[str], negative: int) -> tuple[Any, Any, Any]:
+def _read_predictions(path: Path, labels: list[str], positive: Any) -> tuple[Any, Any, Any]:
     """Best positive-class score, that class and the gold class index of each pair in ``path``."""
     import numpy as np
 
@@ -181,22 +172,18 @@ def _read_predictions(path: Path, labels: list[str], negative: int) -> tuple[Any
     if not rows:
         raise SystemExit(f"{path}: no predictions")
     probabilities = np.array([row["probabilities"] for row in rows], dtype=float)
-    positive = np.delete(np.arange(probabilities.shape[1]), negative)
     best = positive[probabilities[:, positive].argmax(1)]
     gold = np.array([labels.index(row["gold"]) for row in rows])
     return probabilities[np.arange(len(rows)), best], best, gold
 
 
-def _micro_f1(scores: Any, best: Any, gold: Any, negative: int, cut: float) -> float:
+def _micro_f1(scores: Any, best: Any, gold: Any, positive: Any, negative: int, cut: float) -> float:
     """Micro-F1 over the positive classes when a pair's best positive class needs ``scores >= cut``."""
     import numpy as np
 
-    from biorelex.evaluation.metrics import micro_prf
+    from biorelex.evaluation.metrics import micro_f1
 
-    predicted = np.where(scores >= cut, best, negative)
-    # micro_prf counts a prediction or gold label as positive when it is not the negative class
-    positive = np.setdiff1d(np.union1d(gold, best), [negative])
-    return micro_prf(gold, predicted, positive)[2]
+    return micro_f1(gold, np.where(scores >= cut, best, negative), positive)
 
 
 def tune_thresholds(name: str, runs_dir: Path) -> dict[str, Any]:
@@ -214,16 +201,17 @@ def tune_thresholds(name: str, runs_dir: Path) -> dict[str, Any]:
         label_set = json.loads(results.read_text(encoding="utf-8"))["labels"]
         labels = label_set["labels"]
         (negative,) = [i for i, label in enumerate(labels) if label not in label_set["positive"]]
+        positive = np.delete(np.arange(len(labels)), negative)
         split = {}
         for part in ("dev", "test"):
             path = fold / part / "predictions.jsonl"
             if not path.exists():
                 raise SystemExit(f"{path}: missing; --threshold needs a run with dev sets")
-            split[part] = _read_predictions(path, labels, negative)
+            split[part] = _read_predictions(path, labels, positive)
         dev = split["dev"]
         # every distinct dev score is a candidate cut; 0 keeps the best positive class for every pair
         cuts = np.unique(np.concatenate([[0.0], dev[0]]))
-        dev_f1 = [_micro_f1(*dev, negative, cut) for cut in cuts]
+        dev_f1 = [_micro_f1(*dev, positive, negative, cut) for cut in cuts]
         # ties go to the lowest cut (the one nearest "predict the positive class")
         cut = float(cuts[int(np.argmax(dev_f1))])
         test = split["test"]
@@ -233,10 +221,12 @@ def tune_thresholds(name: str, runs_dir: Path) -> dict[str, Any]:
                 "dev_pairs": len(dev[0]),
                 "cut": round(cut, 6),
                 "dev_f1": round(max(dev_f1), 4),
-                "test_f1_tuned": round(_micro_f1(*test, negative, cut), 4),
+                "test_f1_tuned": round(_micro_f1(*test, positive, negative, cut), 4),
                 # binary: the argmax is the cut at 0.5 (reported for comparison; None for multi-class)
-                "test_f1_argmax": round(_micro_f1(*test, negative, 0.5), 4) if len(labels) == 2 else None,
-                "test_f1_all_positive": round(_micro_f1(*test, negative, 0.0), 4),
+                "test_f1_argmax": round(_micro_f1(*test, positive, negative, 0.5), 4)
+                if len(labels) == 2
+                else None,
+                "test_f1_all_positive": round(_micro_f1(*test, positive, negative, 0.0), 4),
             }
         )
 
