@@ -75,6 +75,7 @@ def test_bootstrap_perfect_versus_poor_is_significant() -> None:
     assert result["f1_a"] == 1.0
     assert result["delta"] > 0.3
     assert result["p_value"] < 0.01
+    assert result["p_a_not_better"] < 0.005  # A (perfect) beats B in (almost) every resample
     assert result["ci_low"] > 0
 
 

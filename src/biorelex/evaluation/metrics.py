@@ -113,7 +113,8 @@ def paired_bootstrap(
 
     Resample pairs with replacement ``samples`` times, scoring both systems on each resample.
     ``p_value`` is two-sided: twice the smaller share of resamples on either side of zero
-    (capped at 1); ``p_a_better`` is the share of resamples where A does not beat B.
+    (capped at 1); ``p_a_not_better`` is the share of resamples where A does not beat B (the
+    one-sided p-value of "A beats B"). Results written before 2026-11-23 call it ``p_a_better``.
     """
     gold_array = np.asarray(gold)
     a = np.asarray(predicted_a)
@@ -136,7 +137,7 @@ def paired_bootstrap(
         "delta": float(observed),
         "ci_low": float(np.percentile(deltas, 2.5)),
         "ci_high": float(np.percentile(deltas, 97.5)),
-        "p_a_better": not_better,
+        "p_a_not_better": not_better,
         "p_value": min(1.0, 2 * min(not_better, not_worse)),
         "samples": samples,
     }
