@@ -47,19 +47,26 @@ def _train(
 SPLIT_RUNS = ("conll04", "chemprot", "ddi", "bc5cdr")
 
 
-def split_run(name: str, runs_dir: Path, seed: int, overrides: list[str]) -> dict[str, Any]:
-    """A corpus with its own train/(dev)/test splits, from ``configs/joint_<name>.toml``."""
+def split_run(name: str, runs_dir: Path, seed: int, overrides: list[str], tag: str = "") -> dict[str, Any]:
+    """A corpus with its own train/(dev)/test splits, from ``configs/joint_<name>.toml``.
+
+    ``tag`` names a variant (other overrides) so it gets its own run directory and results file.
+    """
     overrides = [f"train.seed={seed}", *overrides]
     config = f"configs/joint_{name}.toml"
-    summary = _train(config, overrides, runs_dir / f"joint_{name}_s{seed}")
+    run = f"{name}_{tag}_s{seed}" if tag else f"{name}_s{seed}"
+    summary = _train(config, overrides, runs_dir / f"joint_{run}")
+    command = f"python benchmarks/joint.py {name} --seed {seed}"
+    if tag:
+        command += f" --tag {tag} " + " ".join(f"--set {o}" for o in overrides[1:])
     result = {
-        "run": f"{name}_s{seed}",
+        "run": run,
         "config": config,
         "overrides": overrides,
-        **provenance(f"python benchmarks/joint.py {name} --seed {seed}"),
+        **provenance(command),
         "summary": summary,
     }
-    write_json(RESULTS / f"joint_{name}_s{seed}.json", result)
+    write_json(RESULTS / f"joint_{run}.json", result)
     return result
 
 
@@ -125,11 +132,11 @@ def summarise() -> None:
     """summary.json joint.* keys and the RESULTS.md table rows from results/joint_*.json."""
     rows = []
     for name in SPLIT_RUNS:
-        for path in sorted(RESULTS.glob(f"joint_{name}_s*.json")):
+        for path in sorted(RESULTS.glob(f"joint_{name}_*s[0-9]*.json")):
             result = json.loads(path.read_text())
             test = result["summary"]["scores"]["test"]
             rows.append((result["run"], test, result["summary"]))
-            if result["run"] == f"{name}_s13":
+            if result["run"] == f"{name}_s13":  # the reference run; tagged variants are extra rows
                 update_summary(f"joint.{name}.test.re_f1_strict", round(100 * test["re_f1_strict"], 2))
                 update_summary(f"joint.{name}.test.ner_f1", round(100 * test["ner_f1"], 2))
     path = RESULTS / "joint_ade.json"
@@ -164,6 +171,7 @@ def main() -> None:
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--folds", type=int, nargs="+", default=list(range(10)))
+    parser.add_argument("--tag", default="", help="name of a variant run (with its --set overrides)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], help="config override")
     parser.add_argument("--summarise", action="store_true")
     args = parser.parse_args()
@@ -173,7 +181,7 @@ def main() -> None:
     if args.data_dir:
         overrides.append(f"data.data_dir='{args.data_dir}'")
     if args.name in SPLIT_RUNS:
-        split_run(args.name, args.runs_dir, args.seed, overrides)
+        split_run(args.name, args.runs_dir, args.seed, overrides, args.tag)
     elif args.name == "ade":
         ade(args.runs_dir, args.folds, overrides, args.data_dir)
     if args.summarise or args.name:
