@@ -8,10 +8,10 @@ for every round; the reported self-training F1 is the round with the best dev mi
     python benchmarks/selftrain.py --fraction 0.1 --runs ../runs/selftrain_chemprot_10
 
 Resumable: re-running the same command skips finished rounds and resumes an interrupted one.
-Writes ``benchmarks/results/selftrain_chemprot_<pct>pct_s<seed>.json`` and, for fraction 0.1,
-``selftrain.chemprot.f1_10pct`` / ``selftrain.chemprot.f1_10pct_supervised`` in summary.json: the
-means over every seed's results file with the same fraction and ``--teacher`` name
-(``seeds_10pct`` says how many).
+Writes ``benchmarks/results/selftrain_chemprot_<pct>pct_s<seed>.json`` and
+``selftrain.chemprot.f1_<pct>pct`` / ``selftrain.chemprot.f1_<pct>pct_supervised`` in summary.json
+(e.g. ``f1_10pct``): the means over every seed's results file with the same fraction and
+``--teacher`` name (``seeds_<pct>pct`` says how many).
 """
 
 from __future__ import annotations
@@ -87,14 +87,7 @@ def main() -> None:
         BENCH_DIR / "results" / f"selftrain_chemprot_{percent}pct_s{args.seed}{tag}.json",
         {"provenance": provenance(command), "overrides": overrides, **report},
     )
-    if percent == 10:
-        seeds = seed_results(percent, tag)
-        for key, field in (
-            ("f1_10pct", "selftrain_test_micro_f1"),
-            ("f1_10pct_supervised", "supervised_test_micro_f1"),
-        ):
-            update_summary(f"selftrain.chemprot.{key}", round(100 * mean(r[field] for r in seeds), 2))
-        update_summary("selftrain.chemprot.seeds_10pct", len(seeds))
+    summarise(percent, tag)
     for entry in report["rounds"]:
         print(
             f"round {entry['round']}: pseudo {entry.get('pseudo_labels')} "
@@ -107,6 +100,18 @@ def main() -> None:
             f"steps-matched supervised control ({control['epochs']} epochs): dev {control['dev_micro_f1']}, "
             f"test {control['test_micro_f1']}; self-training gain over it {control['selftrain_gain_over_control']}"
         )
+
+
+def summarise(percent: int, tag: str) -> None:
+    """summary.json ``selftrain.chemprot.f1_<pct>pct`` (+ ``_supervised``, ``seeds_<pct>pct``):
+    means over every seed's results file with this fraction and teacher tag."""
+    seeds = seed_results(percent, tag)
+    for key, field in (
+        (f"f1_{percent}pct", "selftrain_test_micro_f1"),
+        (f"f1_{percent}pct_supervised", "supervised_test_micro_f1"),
+    ):
+        update_summary(f"selftrain.chemprot.{key}", round(100 * mean(r[field] for r in seeds), 2))
+    update_summary(f"selftrain.chemprot.seeds_{percent}pct", len(seeds))
 
 
 def seed_results(percent: int, tag: str) -> list[dict]:
