@@ -7,6 +7,10 @@ for every round; the reported self-training F1 is the round with the best dev mi
 
     python benchmarks/selftrain.py --fraction 0.1 --runs ../runs/selftrain_chemprot_10
 
+With every label (``--fraction 1``) the pool is ``--unlabeled`` files alone, e.g. abstracts
+tagged by ``benchmarks/gazetteer_pairs.py``; ``--set`` passes further config overrides (a head
+that matches ``--teacher``).
+
 Resumable: re-running the same command skips finished rounds and resumes an interrupted one.
 Writes ``benchmarks/results/selftrain_chemprot_<pct>pct_s<seed>.json`` and
 ``selftrain.chemprot.f1_<pct>pct`` / ``selftrain.chemprot.f1_<pct>pct_supervised`` in summary.json
@@ -56,6 +60,17 @@ def main() -> None:
         help="Also train the steps-matched supervised control: the labelled pairs alone for as many "
         "optimiser steps as the selected student took (more epochs), so the gain is not extra steps.",
     )
+    parser.add_argument(
+        "--unlabeled",
+        type=Path,
+        action="append",
+        default=[],
+        help="Files with entities whose candidate pairs join the unlabeled pool "
+        "(e.g. from benchmarks/gazetteer_pairs.py; the only pool at --fraction 1).",
+    )
+    parser.add_argument(
+        "--set", dest="overrides", action="append", default=[], help="Extra config override, key=value."
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
 
@@ -73,6 +88,9 @@ def main() -> None:
     ]
     if args.data_dir:
         overrides.append(f"data.data_dir='{args.data_dir}'")
+    if args.unlabeled:
+        overrides.append(f"self_train.unlabeled={[str(p.resolve()) for p in args.unlabeled]!r}")
+    overrides += args.overrides
     chemprot = BENCH_DIR.parent / "configs" / "chemprot.toml"
     labelled = len(training_documents(load_config(chemprot, overrides).data)[0])  # BLURB: one pair each
     overrides.append(f"self_train.max_pseudo={int(labelled * args.max_pseudo_ratio)}")
