@@ -49,7 +49,6 @@ def main() -> None:
     from biorelex.data.formats import write
     from biorelex.data.sentences import split_sentences
     from biorelex.document import Document, Entity
-    from biorelex.errors import DocumentError
     from biorelex.training.data import load_documents, training_documents
 
     overrides = [f"data.data_dir='{args.data_dir}'"] if args.data_dir else []
@@ -100,22 +99,15 @@ def main() -> None:
                         Entity(id=name, type=kind, spans=((s, e),), text=sentence[s:e])
                         for name, (s, e, kind) in (("T1", chemical), ("T2", gene))
                     )
-                    try:
-                        documents.append(
-                            Document(
-                                id=f"{pmid or doc_id}.s{number}.{i}.{j}",
-                                text=sentence,
-                                entities=entities,
-                                sentences=((0, len(sentence)),),
-                                metadata={
-                                    "source": f"gazetteer:{source}",
-                                    "pmid": pmid,
-                                    "split": "unlabeled",
-                                },
-                            )
+                    documents.append(
+                        Document(
+                            id=f"{pmid or doc_id}.s{number}.{i}.{j}",
+                            text=sentence,
+                            entities=entities,
+                            sentences=((0, len(sentence)),),
+                            metadata={"source": f"gazetteer:{source}", "pmid": pmid, "split": "unlabeled"},
                         )
-                    except DocumentError as error:  # e.g. a duplicate id: say so, never drop silently
-                        skipped[f"invalid document: {error}"] += 1
+                    )
         if len(documents) >= args.max_pairs:
             break
     documents = documents[: args.max_pairs]
