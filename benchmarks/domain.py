@@ -13,6 +13,13 @@ train settings must equal the ones this command would use, else it is an error; 
 run of another benchmark, e.g. a self-training round 0, counts only when it is the same run). Writes
 ``benchmarks/results/domain_<corpus>[_<tag>].json`` and ``domain.<corpus>.test.micro_f1_{adapted,original}``
 (means over seeds) and ``domain.pretrain.tokens`` in summary.json.
+
+``--curve`` trains nothing: it gathers every ``results/domain_<corpus>_*.json`` with the same
+``--set`` overrides (one fine-tuning budget) and writes test F1 against pre-training tokens
+(mean, std and seeds per point; each run counted once) to ``domain_<corpus>_curve.json`` and ``.png``.
+
+    python benchmarks/domain.py --corpus chemprot --curve --set data.train_fraction=0.1 \
+        --set data.max_dev_examples=3000 --set train.epochs=8
 """
 
 from __future__ import annotations
@@ -40,14 +47,22 @@ def pretrain_tokens(encoder: str) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", choices=["chemprot", "ddi"], default="chemprot")
-    parser.add_argument("--runs", type=Path, required=True)
-    parser.add_argument("--encoder", action="append", required=True, help="NAME=PATH (repeatable).")
+    parser.add_argument("--runs", type=Path)
+    parser.add_argument("--encoder", action="append", default=[], help="NAME=PATH (repeatable).")
     parser.add_argument("--seeds", type=int, nargs="+", default=[13])
     parser.add_argument("--set", dest="overrides", action="append", default=[])
     parser.add_argument(
         "--tag", default="", help="Suffix of the results file (domain_<corpus>_<tag>.json), one per budget."
     )
+    parser.add_argument(
+        "--curve", action="store_true", help="Plot F1 against pre-training tokens; trains nothing."
+    )
     args = parser.parse_args()
+    if args.curve:
+        curve(args.corpus, args.overrides)
+        return
+    if args.runs is None or not args.encoder:
+        parser.error("--runs and at least one --encoder are required (or --curve)")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
 
     from biorelex.config import load_config
@@ -110,6 +125,68 @@ def main() -> None:
     if "adapted" in by_name:
         update_summary("domain.pretrain.tokens", by_name["adapted"]["pretrain_tokens"])
     print(json.dumps(by_name, indent=1))
+
+
+def curve(corpus: str, overrides: list[str]) -> None:
+    """Test micro-F1 against pre-training tokens over the results files of one budget."""
+    runs: dict[str, dict[str, Any]] = {}
+    sources = []
+    for path in sorted((BENCH_DIR / "results").glob(f"domain_{corpus}_*.json")):
+        if path.name.endswith("_curve.json"):
+            continue
+        data = json.loads(path.read_text())
+        if data["overrides"] != overrides:
+            continue
+        sources.append(path.name)
+        for run in data["runs"]:
+            runs[f"{run['pretrain_tokens']}/{run['seed']}"] = run  # later files win
+    if not runs:
+        raise SystemExit(f"no results/domain_{corpus}_*.json with overrides {overrides}")
+    points = []
+    for tokens in sorted({r["pretrain_tokens"] for r in runs.values()}):
+        scores = [100 * r["test_micro_f1"] for r in runs.values() if r["pretrain_tokens"] == tokens]
+        seeds = sorted(r["seed"] for r in runs.values() if r["pretrain_tokens"] == tokens)
+        points.append(
+            {
+                "pretrain_tokens": tokens,
+                "test_micro_f1_mean": round(statistics.mean(scores), 2),
+                "test_micro_f1_std": round(statistics.stdev(scores), 2) if len(scores) > 1 else None,
+                "seeds": seeds,
+                "scores": [round(x, 2) for x in scores],
+            }
+        )
+    stem = BENCH_DIR / "results" / f"domain_{corpus}_curve"
+    command = "python benchmarks/domain.py " + " ".join(sys.argv[1:])
+    write_json(
+        stem.with_suffix(".json"),
+        {"provenance": provenance(command), "overrides": overrides, "sources": sources, "points": points},
+    )
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from biorelex.evaluation.metrics import save_figure
+
+    figure, axes = plt.subplots(figsize=(6, 4))
+    xs = [p["pretrain_tokens"] / 1e6 for p in points]
+    axes.errorbar(
+        xs,
+        [p["test_micro_f1_mean"] for p in points],
+        yerr=[p["test_micro_f1_std"] or 0 for p in points],
+        fmt="o-",
+        capsize=3,
+    )
+    for point, x in zip(points, xs, strict=True):
+        for score in point["scores"]:
+            axes.plot(x, score, ".", color="grey")
+    axes.set_xlabel("continued pre-training tokens (millions)")
+    axes.set_ylabel(f"{corpus} test micro-F1")
+    axes.set_title(f"{corpus}: " + ", ".join(overrides), fontsize=8)
+    figure.tight_layout()
+    save_figure(figure, stem.with_suffix(".png"))
+    plt.close(figure)
+    print(json.dumps(points, indent=1))
 
 
 if __name__ == "__main__":
