@@ -16,7 +16,7 @@ run of another benchmark, e.g. a self-training round 0, counts only when it is t
 
 ``--curve`` trains nothing: it gathers every ``results/domain_<corpus>_*.json`` with the same
 ``--set`` overrides (one fine-tuning budget) and writes test F1 against pre-training tokens
-(mean, std and seeds per point; each run counted once) to ``domain_<corpus>_curve.json`` and ``.png``.
+(one point per encoder: mean, std and every seed's score; each run counted once) to ``domain_<corpus>_curve.json`` and ``.png``.
 
     python benchmarks/domain.py --corpus chemprot --curve --set data.train_fraction=0.1 \
         --set data.max_dev_examples=3000 --set train.epochs=8
@@ -127,6 +127,10 @@ def main() -> None:
     print(json.dumps(by_name, indent=1))
 
 
+def pretrain_tokens_of(runs: dict[str, dict[str, Any]], encoder: str) -> int:
+    return next(r["pretrain_tokens"] for r in runs.values() if r["encoder"] == encoder)
+
+
 def curve(corpus: str, overrides: list[str]) -> None:
     """Test micro-F1 against pre-training tokens over the results files of one budget."""
     runs: dict[str, dict[str, Any]] = {}
@@ -139,19 +143,20 @@ def curve(corpus: str, overrides: list[str]) -> None:
             continue
         sources.append(path.name)
         for run in data["runs"]:
-            runs[f"{run['pretrain_tokens']}/{run['seed']}"] = run  # later files win
+            runs[f"{run['encoder']}/{run['seed']}"] = run  # later files win
     if not runs:
         raise SystemExit(f"no results/domain_{corpus}_*.json with overrides {overrides}")
     points = []
-    for tokens in sorted({r["pretrain_tokens"] for r in runs.values()}):
-        scores = [100 * r["test_micro_f1"] for r in runs.values() if r["pretrain_tokens"] == tokens]
-        seeds = sorted(r["seed"] for r in runs.values() if r["pretrain_tokens"] == tokens)
+    for encoder in sorted({r["encoder"] for r in runs.values()}, key=lambda e: pretrain_tokens_of(runs, e)):
+        chosen = sorted((r for r in runs.values() if r["encoder"] == encoder), key=lambda r: r["seed"])
+        scores = [100 * r["test_micro_f1"] for r in chosen]
         points.append(
             {
-                "pretrain_tokens": tokens,
+                "encoder": encoder,
+                "pretrain_tokens": chosen[0]["pretrain_tokens"],
                 "test_micro_f1_mean": round(statistics.mean(scores), 2),
                 "test_micro_f1_std": round(statistics.stdev(scores), 2) if len(scores) > 1 else None,
-                "seeds": seeds,
+                "seeds": [r["seed"] for r in chosen],
                 "scores": [round(x, 2) for x in scores],
             }
         )
