@@ -127,10 +127,6 @@ def main() -> None:
     print(json.dumps(by_name, indent=1))
 
 
-def pretrain_tokens_of(runs: dict[str, dict[str, Any]], encoder: str) -> int:
-    return next(r["pretrain_tokens"] for r in runs.values() if r["encoder"] == encoder)
-
-
 def curve(corpus: str, overrides: list[str]) -> None:
     """Test micro-F1 against pre-training tokens over the results files of one budget."""
     runs: dict[str, dict[str, Any]] = {}
@@ -146,9 +142,11 @@ def curve(corpus: str, overrides: list[str]) -> None:
             runs[f"{run['encoder']}/{run['seed']}"] = run  # later files win
     if not runs:
         raise SystemExit(f"no results/domain_{corpus}_*.json with overrides {overrides}")
+    by_encoder: dict[str, list[dict[str, Any]]] = {}
+    for run in sorted(runs.values(), key=lambda r: (r["pretrain_tokens"], r["seed"])):
+        by_encoder.setdefault(run["encoder"], []).append(run)
     points = []
-    for encoder in sorted({r["encoder"] for r in runs.values()}, key=lambda e: pretrain_tokens_of(runs, e)):
-        chosen = sorted((r for r in runs.values() if r["encoder"] == encoder), key=lambda r: r["seed"])
+    for encoder, chosen in by_encoder.items():
         scores = [100 * r["test_micro_f1"] for r in chosen]
         points.append(
             {
