@@ -44,6 +44,12 @@ def pretrain_tokens(encoder: str) -> int:
     return int(json.loads(record.read_text())["tokens"]) if record.exists() else 0
 
 
+def mean_std(scores: list[float]) -> tuple[float, float | None]:
+    """Mean and sample std over seeds, rounded to 2 decimals (std is None for one seed)."""
+    std = round(statistics.stdev(scores), 2) if len(scores) > 1 else None
+    return round(statistics.mean(scores), 2), std
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", choices=["chemprot", "ddi"], default="chemprot")
@@ -102,9 +108,10 @@ def main() -> None:
     by_name: dict[str, dict[str, Any]] = {}
     for name in dict.fromkeys(r["name"] for r in results):
         scores = [100 * r["test_micro_f1"] for r in results if r["name"] == name]
+        mean, std = mean_std(scores)
         by_name[name] = {
-            "mean": round(statistics.mean(scores), 2),
-            "std": round(statistics.stdev(scores), 2) if len(scores) > 1 else None,
+            "mean": mean,
+            "std": std,
             "seeds": len(scores),
             "pretrain_tokens": next(r["pretrain_tokens"] for r in results if r["name"] == name),
         }
@@ -148,12 +155,13 @@ def curve(corpus: str, overrides: list[str]) -> None:
     points = []
     for encoder, chosen in by_encoder.items():
         scores = [100 * r["test_micro_f1"] for r in chosen]
+        mean, std = mean_std(scores)
         points.append(
             {
                 "encoder": encoder,
                 "pretrain_tokens": chosen[0]["pretrain_tokens"],
-                "test_micro_f1_mean": round(statistics.mean(scores), 2),
-                "test_micro_f1_std": round(statistics.stdev(scores), 2) if len(scores) > 1 else None,
+                "test_micro_f1_mean": mean,
+                "test_micro_f1_std": std,
                 "seeds": [r["seed"] for r in chosen],
                 "scores": [round(x, 2) for x in scores],
             }
