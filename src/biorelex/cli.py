@@ -911,6 +911,10 @@ def pretrain(
     steps: Annotated[
         int, typer.Option(help="Total optimizer steps (extend a finished run with --resume).")
     ] = 1000,
+    decay_from: Annotated[
+        Optional[int],
+        typer.Option(help="Decay every rate linearly to 0 from this step to --steps (default: constant)."),
+    ] = None,
     batch_size: Annotated[int, typer.Option(help="Blocks per step.")] = 32,
     max_length: Annotated[int, typer.Option(help="Sub-words per packed block.")] = 128,
     lr: Annotated[float, typer.Option(help="Peak learning rate (warm-up, then constant).")] = 5e-5,
@@ -940,6 +944,7 @@ def pretrain(
             head_warmup_steps=head_warmup_steps,
             head_lr=head_lr,
             steps=steps,
+            decay_from=decay_from,
             whole_word=whole_word,
             heldout_lines=heldout_lines,
             eval_every=eval_every,

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from biorelex.cli import app
 from biorelex.errors import ConfigError
-from biorelex.training.pretrain import PretrainConfig, pack, pretrain
+from biorelex.training.pretrain import PretrainConfig, pack, pretrain, rate_factors
 
 runner = CliRunner()
 SENTENCES = [
@@ -30,6 +30,19 @@ def test_pack_builds_full_blocks_with_word_ids(tiny_tokenizer):
     ids, words = blocks[0]
     assert ids[0] == tiny_tokenizer.cls_token_id and ids[-1] == tiny_tokenizer.sep_token_id
     assert words[0] == -1 and max(words) > 0
+
+
+def test_rate_factors_warm_up_hold_then_decay_to_zero():
+    config = PretrainConfig(head_warmup_steps=2, warmup_steps=4, steps=20, decay_from=10)
+    encoder, head = rate_factors(config)
+    assert [encoder(s) for s in (0, 1)] == [0.0, 0.0]  # head alone
+    assert [encoder(s) for s in (2, 3, 5, 9)] == [0.25, 0.5, 1.0, 1.0]
+    assert [encoder(s) for s in (10, 15, 19, 20)] == [1.0, 0.5, 0.1, 0.0]
+    assert [head(s) for s in (0, 9, 15, 20)] == [1.0, 1.0, 0.5, 0.0]
+    constant, _ = rate_factors(PretrainConfig(warmup_steps=4, steps=20))
+    assert constant(19) == 1.0  # no decay_from: constant after the warm-up, so runs extend
+    with pytest.raises(ConfigError, match="decay_from = 20"):
+        rate_factors(PretrainConfig(steps=20, decay_from=20))
 
 
 def test_mlm_loss_decreases_head_is_tied_and_output_loads(tiny_encoder_dir, tmp_path):

@@ -15,7 +15,8 @@ then the encoder joins with its own linear warm-up (``warmup_steps``) at ``lr``;
 Checkpoints every ``save_every`` steps in ``OUT/checkpoint`` (atomically: weights, optimizer and
 position in the text stream), so ``resume=True`` continues an interrupted run, or extends a
 finished one to a larger ``steps`` budget (learning rate: linear warm-up, then constant, so
-chunks of pre-training across sessions follow one schedule). The output folder is a normal
+chunks of pre-training across sessions follow one schedule). ``decay_from`` ends a run with a
+linear decay of every rate to 0 between that step and ``steps`` (set it in the last chunk). The output folder is a normal
 encoder directory (``config.json``, weights, tokenizer) that ``model.encoder`` accepts.
 """
 
@@ -26,7 +27,7 @@ import json
 import logging
 import math
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,12 +51,40 @@ class PretrainConfig:
     head_warmup_steps: int = 0
     head_lr: float = 1e-3
     steps: int = 1000
+    decay_from: int | None = None
     mask_probability: float = 0.15
     whole_word: bool = True
     heldout_lines: int = 500
     eval_every: int = 200
     save_every: int = 200
     seed: int = 13
+
+
+def rate_factors(config: PretrainConfig) -> tuple[Callable[[int], float], Callable[[int], float]]:
+    """Multipliers of ``lr`` (encoder) and ``head_lr`` (MLM head) at each optimizer step.
+
+    The encoder is frozen for ``head_warmup_steps``, then warms up linearly over ``warmup_steps``;
+    the head trains at full rate from the start when it has a warm-up of its own, else it follows
+    the encoder. From ``decay_from`` both decay linearly to 0 at ``steps``.
+    """
+    if config.decay_from is not None and not 0 <= config.decay_from < config.steps:
+        raise ConfigError(f"decay_from = {config.decay_from}: must be a step in [0, steps = {config.steps})")
+
+    def decay(step: int) -> float:
+        if config.decay_from is None or step < config.decay_from:
+            return 1.0
+        return max(0.0, (config.steps - step) / (config.steps - config.decay_from))
+
+    def encoder_factor(step: int) -> float:
+        if step < config.head_warmup_steps:
+            return 0.0
+        warm = min(1.0, (step - config.head_warmup_steps + 1) / max(config.warmup_steps, 1))
+        return warm * decay(step)
+
+    def head_factor(step: int) -> float:
+        return decay(step) if config.head_warmup_steps else encoder_factor(step)
+
+    return encoder_factor, head_factor
 
 
 def read_lines(paths: Sequence[str | Path]) -> Iterator[str]:
@@ -160,6 +189,7 @@ def pretrain(config: PretrainConfig, output: str | Path, resume: bool = False) -
 
     if not config.texts:
         raise ConfigError("pretrain needs at least one text file (--text)")
+    encoder_factor, head_factor = rate_factors(config)  # checks decay_from before any loading
     output = Path(output)
     checkpoint = output / "checkpoint"
     state: dict[str, Any] = {"step": 0, "tokens": 0, "passes": 0, "pass_blocks": 0, "history": []}
@@ -224,16 +254,6 @@ def pretrain(config: PretrainConfig, output: str | Path, resume: bool = False) -
         ],
         lr=config.lr,
     )
-
-    def encoder_factor(step: int) -> float:
-        if step < config.head_warmup_steps:
-            return 0.0
-        return min(1.0, (step - config.head_warmup_steps + 1) / max(config.warmup_steps, 1))
-
-    def head_factor(step: int) -> float:
-        if config.head_warmup_steps:
-            return 1.0
-        return encoder_factor(step)
 
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, [encoder_factor, encoder_factor, head_factor])
     if resume and (checkpoint / "optimizer.safetensors").exists():
