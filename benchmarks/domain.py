@@ -191,6 +191,10 @@ def curve(corpus: str, overrides: list[str]) -> None:
     for point, x in zip(points, xs, strict=True):
         for score in point["scores"]:
             axes.plot(x, score, ".", color="grey")
+        name = point["encoder"].rstrip("/").rsplit("/", 1)[-1]  # tell same-token encoders apart
+        axes.annotate(
+            name, (x, point["test_micro_f1_mean"]), fontsize=6, xytext=(4, 4), textcoords="offset points"
+        )
     axes.set_xlabel("continued pre-training tokens (millions)")
     axes.set_ylabel(f"{corpus} test micro-F1")
     axes.set_title(f"{corpus}: " + ", ".join(overrides), fontsize=8)
