@@ -11,8 +11,10 @@ read from its ``pretrain.json``, so the results give F1 against pre-training tok
 Resumable: a run directory with ``results.json`` is not trained again (its stored model, data and
 train settings must equal the ones this command would use, else it is an error; so a linked-in
 run of another benchmark, e.g. a self-training round 0, counts only when it is the same run). Writes
-``benchmarks/results/domain_<corpus>[_<tag>].json`` and ``domain.<corpus>.test.micro_f1_{adapted,original}``
-(means over seeds) and ``domain.pretrain.tokens`` in summary.json.
+``benchmarks/results/domain_<corpus>[_<tag>].json``; when the encoders labelled ``original`` and
+``adapted`` are both in the command, also ``domain.<corpus>.test.micro_f1_{adapted,original}``
+(means over seeds) and ``domain.pretrain.tokens`` in summary.json (a command with other labels,
+e.g. ``adapted_3m``, is a curve point and leaves summary.json alone).
 
 ``--curve`` trains nothing: it gathers every ``results/domain_<corpus>_*.json`` with the same
 ``--set`` overrides (one fine-tuning budget) and writes test F1 against pre-training tokens
@@ -126,10 +128,9 @@ def main() -> None:
             "summary": by_name,
         },
     )
-    for name in ("original", "adapted"):
-        if name in by_name:
+    if {"original", "adapted"} <= by_name.keys():  # other labels are curve points, not the pair
+        for name in ("original", "adapted"):
             update_summary(f"domain.{args.corpus}.test.micro_f1_{name}", by_name[name]["mean"])
-    if "adapted" in by_name:
         update_summary("domain.pretrain.tokens", by_name["adapted"]["pretrain_tokens"])
     print(json.dumps(by_name, indent=1))
 
