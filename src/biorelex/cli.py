@@ -917,7 +917,9 @@ def pretrain(
     ] = None,
     batch_size: Annotated[int, typer.Option(help="Blocks per step.")] = 32,
     max_length: Annotated[int, typer.Option(help="Sub-words per packed block.")] = 128,
-    lr: Annotated[float, typer.Option(help="Peak learning rate (warm-up, then constant).")] = 5e-5,
+    lr: Annotated[
+        float, typer.Option(help="Peak learning rate (warm-up, then constant until --decay-from).")
+    ] = 5e-5,
     warmup_steps: Annotated[int, typer.Option(help="Linear warm-up steps of the encoder's rate.")] = 100,
     head_warmup_steps: Annotated[
         int, typer.Option(help="First train the MLM head alone (encoder frozen) for N steps.")

@@ -16,8 +16,9 @@ Checkpoints every ``save_every`` steps in ``OUT/checkpoint`` (atomically: weight
 position in the text stream), so ``resume=True`` continues an interrupted run, or extends a
 finished one to a larger ``steps`` budget (learning rate: linear warm-up, then constant, so
 chunks of pre-training across sessions follow one schedule). ``decay_from`` ends a run with a
-linear decay of every rate to 0 between that step and ``steps`` (set it in the last chunk). The output folder is a normal
-encoder directory (``config.json``, weights, tokenizer) that ``model.encoder`` accepts.
+linear decay of every rate to 0 between that step and ``steps`` (set it in the last chunk). The
+output folder is a normal encoder directory (``config.json``, weights, tokenizer) that
+``model.encoder`` accepts.
 """
 
 from __future__ import annotations
