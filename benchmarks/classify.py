@@ -83,6 +83,12 @@ for corpus in ("chemprot", "ddi"):
     candidates["mask + attention_pool"] = _add_seeds(
         f"{corpus}_attention_pool_mask", f"configs/{corpus}.toml", pool_mask
     )
+    # longer inputs: 26% of DDI's training pairs exceed 128 sub-words (session 30, one seed, on dev)
+    _add(
+        f"{corpus}_attention_pool_mask_ml256",
+        f"configs/{corpus}.toml",
+        [*pool_mask, "model.max_length=256"],
+    )
     _add(
         f"{corpus}_relex_binary",
         f"configs/{corpus}.toml",
