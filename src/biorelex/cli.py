@@ -313,12 +313,17 @@ def distill(
         Optional[str], typer.Option(help="Student encoder; default: the teacher's first --layers layers.")
     ] = None,
     layers: Annotated[Optional[int], typer.Option(help="Layers the default student keeps.")] = None,
+    ffn_keep: Annotated[
+        Optional[float],
+        typer.Option(help="Fraction of each layer's feed-forward neurons the default student keeps."),
+    ] = None,
     overrides: SetOption = None,
     resume: Annotated[bool, typer.Option(help="Continue an interrupted run from its checkpoint.")] = False,
 ) -> None:
     """Distil a teacher into a smaller student (soft labels + gold labels), then score it."""
     try:
-        run_config = _load_config(config, overrides, {"distill.student": student, "distill.layers": layers})
+        options = {"distill.student": student, "distill.layers": layers, "distill.ffn_keep": ffn_keep}
+        run_config = _load_config(config, overrides, options)
         from biorelex.training.distill import distill as run_distill
 
         result = run_distill(run_config, teacher, output, resume=resume)

@@ -155,6 +155,10 @@ class DistillConfig(_Section):
         student: an encoder (hub id, directory, ``embedded:...``) for the student; empty = the
             teacher's own encoder cut to its first ``layers`` layers (head copied from the teacher).
         layers: encoder layers kept in the default student.
+        ffn_keep: fraction of every layer's feed-forward neurons kept in the default student (1.0 =
+            all); the least important ones (``biorelex.models.pruning``, measured on
+            ``prune_pairs`` training pairs) are removed before distillation starts.
+        prune_pairs: training pairs (a seeded sample) on which neuron importance is measured.
         temperature: softmax temperature of the teacher and student distributions in the KL term.
         alpha: weight of the KL term; ``1 - alpha`` weighs the cross-entropy with the gold labels.
         unlabeled: extra files (any readable format, entities given) whose candidate pairs are
@@ -163,6 +167,8 @@ class DistillConfig(_Section):
 
     student: str = ""
     layers: int = 3
+    ffn_keep: float = 1.0
+    prune_pairs: int = 1024
     temperature: float = 2.0
     alpha: float = 0.5
     unlabeled: list[str] = []
@@ -172,6 +178,20 @@ class DistillConfig(_Section):
     def _positive_layers(cls, value: int) -> int:
         if value < 1:
             raise ValueError("the student keeps at least 1 layer")
+        return value
+
+    @field_validator("ffn_keep")
+    @classmethod
+    def _fraction_kept(cls, value: float) -> float:
+        if not 0.0 < value <= 1.0:
+            raise ValueError("ffn_keep is the fraction of feed-forward neurons kept, in (0, 1]")
+        return value
+
+    @field_validator("prune_pairs")
+    @classmethod
+    def _positive_pairs(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError("prune_pairs must be at least 1")
         return value
 
     @field_validator("alpha")

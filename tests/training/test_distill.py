@@ -126,3 +126,37 @@ def test_cli_distill_with_a_named_student_encoder(trained_tiny_run, tiny_encoder
     assert "test: micro-F1" in done.output
     done = CliRunner().invoke(app, ["distill", str(tmp_path), "-o", str(tmp_path / "t")])
     assert done.exit_code != 0 and "not a biorelex model directory" in done.output
+
+
+def test_distillation_with_pruned_feed_forward_blocks_saves_loads_and_exports(
+    trained_tiny_run, tmp_path
+) -> None:
+    from biorelex.inference.onnx import export_onnx
+
+    result = distill(
+        _config(trained_tiny_run, "distill.ffn_keep=0.5", "distill.prune_pairs=20"),
+        trained_tiny_run / "run" / "model",
+        tmp_path / "s",
+    )
+    assert result.summary["distillation"]["ffn_keep"] == 0.5
+    student = load_classifier(tmp_path / "s" / "model", "cpu", progress=False)
+    encoder = student.model.encoder
+    assert encoder.config.num_hidden_layers == 1 and encoder.config.intermediate_size == 18  # of 37
+    assert encoder.encoder.layer[0].intermediate.dense.weight.shape == (18, 32)
+    assert "feed-forward 18 of 37 neurons" in student.model.config.encoder
+    assert result.summary["scores"]["test"]["micro_f1"] > 0.5  # the pruned student still learns
+    documents = list(
+        __import__("biorelex.data.formats", fromlist=["read"]).read(
+            trained_tiny_run / "corpus" / "test.jsonl"
+        )
+    )
+    examples = Predictor(student).examples(documents)
+    torch_probabilities = Predictor(student).predict_examples(examples).probabilities
+    export_onnx(tmp_path / "s" / "model", tmp_path / "onnx")
+    exported = Predictor(load_classifier(tmp_path / "onnx", "cpu", progress=False))
+    assert np.allclose(exported.predict_examples(examples).probabilities, torch_probabilities, atol=1e-4)
+
+
+def test_ffn_keep_outside_the_unit_interval_is_refused(trained_tiny_run) -> None:
+    with pytest.raises(ConfigError, match="ffn_keep"):
+        _config(trained_tiny_run, "distill.ffn_keep=0")

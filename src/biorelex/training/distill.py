@@ -1,7 +1,9 @@
 """Knowledge distillation: a smaller student learns a trained teacher's soft labels (+ the gold ones).
 
 The student is, by default, the teacher's encoder cut to its first ``distill.layers`` layers with
-the teacher's head copied over (the DistilBERT / "first k layers" initialisation); any other
+the teacher's head copied over (the DistilBERT / "first k layers" initialisation), optionally with
+the least important ``1 - distill.ffn_keep`` of every layer's feed-forward neurons removed
+(:mod:`biorelex.models.pruning`) before training starts; any other
 encoder can be named in ``distill.student``, in which case a fresh head is trained on top of it.
 
 Loss per pair (Hinton et al.): ``alpha * T^2 * KL(p_teacher^T || p_student^T) + (1 - alpha) * CE``,
@@ -68,6 +70,30 @@ def truncated_student(teacher: RelationModel, layers: int) -> RelationModel:
     return RelationModel(encoder, teacher.tokenizer, copy.deepcopy(teacher.head), teacher.labels, config)
 
 
+def pruned_student(
+    student: RelationModel, candidates: list[Candidate], keep: float, pairs: int, seed: int
+) -> int:
+    """Prune ``student``'s feed-forward blocks to the fraction ``keep`` in place; the new size.
+
+    Neuron importance is measured on a seeded sample of ``pairs`` of ``candidates``.
+    """
+    import random
+
+    from biorelex.inference.predictor import encode_for
+    from biorelex.models.pruning import example_batches, neuron_importance, prune_feed_forward
+
+    sample = random.Random(seed).sample(candidates, min(pairs, len(candidates)))
+    examples = sorted(encode_for(student, student.labels, sample), key=len)  # little padding
+    before = student.encoder.config.intermediate_size
+    batches = example_batches(examples, student.tokenizer.pad_token_id or 0)
+    importance = neuron_importance(student.encoder, batches)
+    size = prune_feed_forward(student.encoder, importance, keep)
+    student.config = student.config.model_copy(
+        update={"encoder": f"{student.config.encoder}, feed-forward {size} of {before} neurons"}
+    )
+    return size
+
+
 def distillation_loss(
     student_logits: torch.Tensor,
     teacher_log_probs: torch.Tensor,
@@ -101,6 +127,7 @@ class DistillHooks:
         self.labels: LabelSet = self.teacher.labels
         self.teacher_log_probs: torch.Tensor | None = None
         self.has_gold: torch.Tensor | None = None
+        self.train_candidates: list[Candidate] = []
 
     def prepare(self, candidates: list[Candidate]) -> list[Candidate]:
         """Append the unlabeled pairs and compute (or reload) the teacher's log-probabilities."""
@@ -120,6 +147,7 @@ class DistillHooks:
             for pair in unlabeled_pairs(path, self.config.data.candidates)
         ]
         everything = candidates + extra
+        self.train_candidates = candidates
         has_gold = torch.tensor([1] * len(candidates) + [0] * len(extra))
         cache = self.output_dir / "teacher" / TEACHER_FILE
         if cache.exists():
@@ -141,7 +169,16 @@ class DistillHooks:
     def create_model(self, config: RunConfig, labels: LabelSet, entity_types: set[str]) -> RelationModel:
         student = config.distill.student
         if not student:
-            return truncated_student(self.teacher.cpu(), config.distill.layers)
+            model = truncated_student(self.teacher.cpu(), config.distill.layers)
+            if config.distill.ffn_keep < 1.0:
+                pruned_student(
+                    model,
+                    self.train_candidates,
+                    config.distill.ffn_keep,
+                    config.distill.prune_pairs,
+                    config.train.seed,
+                )
+            return model
         model_config = self.teacher.config.model_copy(update={"encoder": student})
         return RelationModel.create(model_config, labels, entity_types)
 
@@ -191,6 +228,7 @@ def distill(
     result.summary["distillation"] = {
         "teacher": str(teacher_dir),
         "student": config.distill.student or f"teacher's first {config.distill.layers} layers",
+        "ffn_keep": 1.0 if config.distill.student else config.distill.ffn_keep,
         "temperature": config.distill.temperature,
         "alpha": config.distill.alpha,
         "unlabeled": config.distill.unlabeled,
