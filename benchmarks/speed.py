@@ -12,7 +12,8 @@ all of them alike; medians over ``--repeats`` rounds):
 2. ``torch_fp32``: biorelex's predictor on the teacher in PyTorch.
 3. ``onnx_fp32`` / 4. ``onnx_int8``: the teacher exported with ``biorelex export`` (dynamic int8).
 5. ``student_torch_fp32``, ``student_onnx_fp32``, ``student_onnx_int8``: the distilled student.
-   Further ``--student`` models (e.g. a 2-layer one) are measured as ``student_l<layers>_*``.
+   Further ``--student`` models (e.g. a 2-layer one) are measured as ``student_l<layers>_*``
+   (``student_l<layers>_ffn<size>_*`` when their feed-forward blocks are pruned).
 
 Each run times everything from reading the test file to writing the predicted Documents (JSONL);
 model loading is timed separately. Reported: pairs/s, micro-F1, peak RSS of the child, model size
@@ -261,7 +262,7 @@ def main() -> None:
         nargs="*",
         default=[],
         help="distilled students (PyTorch directories); the first is the headline student, the others "
-        "are measured as student_l<layers>_*",
+        "are measured as student_l<layers>[_ffn<size>]_*",
     )
     parser.add_argument("--pipeline-model", type=Path, help="a trained HF sequence-classification model")
     parser.add_argument("--data", default=DEFAULT_DATA, help="ChemProt BLURB test file")
@@ -291,7 +292,7 @@ def main() -> None:
         "onnx_int8": ("biorelex", _export(args.teacher, work / "teacher_onnx_int8", "int8")),
     }
     for index, student in enumerate(args.student):
-        prefix = "student" if index == 0 else f"student_l{_layers(student)}"
+        prefix = "student" if index == 0 else _student_name(student, args.teacher)
         models[f"{prefix}_torch_fp32"] = ("biorelex", student)
         models[f"{prefix}_onnx_fp32"] = ("biorelex", _export(student, work / f"{prefix}_onnx_fp32", None))
         models[f"{prefix}_onnx_int8"] = ("biorelex", _export(student, work / f"{prefix}_onnx_int8", "int8"))
@@ -374,9 +375,12 @@ def main() -> None:
             update_summary(key, value)
 
 
-def _layers(model: Path) -> int:
-    config = json.loads((_encoder_dir(model) / "config.json").read_text())
-    return int(config["num_hidden_layers"])
+def _student_name(student: Path, teacher: Path) -> str:
+    """``student_l<layers>``, plus ``_ffn<size>`` when its feed-forward blocks are pruned."""
+    config = json.loads((_encoder_dir(student) / "config.json").read_text())
+    inner = json.loads((_encoder_dir(teacher) / "config.json").read_text())["intermediate_size"]
+    pruned = f"_ffn{config['intermediate_size']}" if config["intermediate_size"] != inner else ""
+    return f"student_l{config['num_hidden_layers']}{pruned}"
 
 
 def _encoder_dir(model: Path) -> Path:
