@@ -65,6 +65,15 @@ def test_onnx_batch_results_equal_single_example_results(exported, trained_tiny_
     assert np.allclose(batched.sum(axis=1), 1.0, atol=1e-5)
 
 
+def test_the_graph_has_eager_attention_without_nan_guards(exported) -> None:
+    import onnx
+
+    _, root = exported
+    ops = [node.op_type for node in onnx.load(str(root / "fp32" / "model.onnx")).graph.node]
+    assert ops.count("Softmax") == 2  # one per layer of the tiny encoder
+    assert "IsNaN" not in ops  # the SDPA export's per-layer guard over (batch, heads, seq, seq)
+
+
 def test_int8_model_has_int8_matmuls_loads_and_predicts_like_fp32(exported, trained_tiny_run) -> None:
     _, root = exported
     fp32 = OnnxClassifier.load(root / "fp32", progress=False)
