@@ -9,9 +9,11 @@ all of them alike; medians over ``--repeats`` rounds):
    defaults over the BLUE-masked sentences. Its model is the teacher's fine-tuned encoder under an
    ``AutoModelForSequenceClassification`` head; unless ``--pipeline-model`` names a trained one
    (benchmarks/peer_hf.py), that head is untrained, so only its speed is reported, not its F1.
-2. ``torch_fp32``: biorelex's predictor on the teacher in PyTorch.
+2. ``torch_fp32``: biorelex's predictor on the teacher in PyTorch; ``torch_bf16`` the same under
+   bfloat16 autocast (``--precision bf16``).
 3. ``onnx_fp32`` / 4. ``onnx_int8``: the teacher exported with ``biorelex export`` (dynamic int8).
-5. ``student_torch_fp32``, ``student_onnx_fp32``, ``student_onnx_int8``: the distilled student.
+5. ``student_torch_fp32``, ``student_torch_bf16``, ``student_onnx_fp32``, ``student_onnx_int8``:
+   the distilled student.
    Further ``--student`` models (e.g. a 2-layer one) are measured as ``student_l<layers>_*``
    (``student_l<layers>_ffn<size>_*`` when their feed-forward blocks are pruned).
 
@@ -103,7 +105,9 @@ def _child_biorelex(spec: dict[str, Any]) -> dict[str, Any]:
     from biorelex.inference.predictor import Predictor, load_classifier
 
     started = time.perf_counter()
-    classifier = load_classifier(spec["model"], "cpu", progress=False, num_threads=spec["threads"])
+    classifier = load_classifier(
+        spec["model"], "cpu", progress=False, num_threads=spec["threads"], precision=spec["precision"]
+    )
     predictor = Predictor(classifier, batch_size=spec["batch_size"], candidates="pairs")
     loaded = time.perf_counter()
     documents = list(formats.read(spec["data"]))
@@ -288,12 +292,14 @@ def main() -> None:
     models: dict[str, tuple[str, Path]] = {
         "pipeline": ("pipeline", args.pipeline_model or _pipeline_model(args.teacher, work)),
         "torch_fp32": ("biorelex", args.teacher),
+        "torch_bf16": ("biorelex", args.teacher),
         "onnx_fp32": ("biorelex", _export(args.teacher, work / "teacher_onnx_fp32", None)),
         "onnx_int8": ("biorelex", _export(args.teacher, work / "teacher_onnx_int8", "int8")),
     }
     for index, student in enumerate(args.student):
         prefix = "student" if index == 0 else _student_name(student, args.teacher)
         models[f"{prefix}_torch_fp32"] = ("biorelex", student)
+        models[f"{prefix}_torch_bf16"] = ("biorelex", student)
         models[f"{prefix}_onnx_fp32"] = ("biorelex", _export(student, work / f"{prefix}_onnx_fp32", None))
         models[f"{prefix}_onnx_int8"] = ("biorelex", _export(student, work / f"{prefix}_onnx_int8", "int8"))
     if args.only:
@@ -323,6 +329,7 @@ def main() -> None:
                 "batch_size": args.batch_size,
                 "limit": args.limit,
                 "positive": positive if kind == "pipeline" and args.pipeline_model else None,
+                "precision": "bf16" if name.endswith("torch_bf16") else "fp32",
             }
             runs[name].append(_measure(name, spec))
             write_json(partial, {"limit": args.limit, "data": args.data, "runs": runs})
