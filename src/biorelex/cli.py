@@ -316,7 +316,11 @@ def distill(
     ] = None,
     output: Annotated[Path, typer.Option("--output", "-o", help="Run directory.")] = Path("runs/student"),
     student: Annotated[
-        Optional[str], typer.Option(help="Student encoder; default: the teacher's first --layers layers.")
+        Optional[str],
+        typer.Option(
+            help="Student encoder, or a trained classifier's directory to start from; "
+            "default: the teacher's first --layers layers."
+        ),
     ] = None,
     layers: Annotated[Optional[int], typer.Option(help="Layers the default student keeps.")] = None,
     ffn_keep: Annotated[

@@ -152,11 +152,13 @@ class DistillConfig(_Section):
     """Knowledge distillation (``biorelex distill``); ignored by ``train``.
 
     Attributes:
-        student: an encoder (hub id, directory, ``embedded:...``) for the student; empty = the
-            teacher's own encoder cut to its first ``layers`` layers (head copied from the teacher).
+        student: an encoder (hub id, directory, ``embedded:...``) for the student, or a trained
+            biorelex relation classifier's directory (it starts with its encoder and head; ``layers``
+            is then not applied); empty = the teacher's own encoder cut to its first ``layers``
+            layers (head copied from the teacher).
         layers: encoder layers kept in the default student.
-        ffn_keep: fraction of every layer's feed-forward neurons kept in the default student (1.0 =
-            all); the least important ones (``biorelex.models.pruning``, measured on
+        ffn_keep: fraction of every layer's feed-forward neurons the student keeps (1.0 = all;
+            BERT-layout encoders); the least important ones (``biorelex.models.pruning``, measured on
             ``prune_pairs`` training pairs) are removed before distillation starts.
         prune_pairs: training pairs (a seeded sample) on which neuron importance is measured.
         temperature: softmax temperature of the teacher and student distributions in the KL term.

@@ -160,3 +160,22 @@ def test_distillation_with_pruned_feed_forward_blocks_saves_loads_and_exports(
 def test_ffn_keep_outside_the_unit_interval_is_refused(trained_tiny_run) -> None:
     with pytest.raises(ConfigError, match="ffn_keep"):
         _config(trained_tiny_run, "distill.ffn_keep=0")
+
+
+def test_a_trained_classifier_as_the_student_is_pruned_and_distilled_again(
+    trained_tiny_run, tmp_path
+) -> None:
+    model = trained_tiny_run / "run" / "model"  # any trained relation classifier, e.g. an earlier student
+    result = distill(
+        _config(trained_tiny_run, f"distill.student='{model}'", "distill.ffn_keep=0.5", "train.epochs=2"),
+        model,
+        tmp_path / "s",
+    )
+    student = load_classifier(tmp_path / "s" / "model", "cpu", progress=False).model
+    assert student.encoder.config.num_hidden_layers == 2  # its own depth: distill.layers is not applied
+    assert student.encoder.config.intermediate_size == 18
+    assert result.summary["distillation"]["student"] == str(model)
+    (tmp_path / "svm").mkdir()
+    (tmp_path / "svm" / "biorelex.json").write_text(json.dumps({"kind": "svm"}))
+    with pytest.raises(ConfigError, match="is a 'svm' model; name a relation classifier"):
+        distill(_config(trained_tiny_run, f"distill.student='{tmp_path / 'svm'}'"), model, tmp_path / "t")

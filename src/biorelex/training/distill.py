@@ -3,8 +3,10 @@
 The student is, by default, the teacher's encoder cut to its first ``distill.layers`` layers with
 the teacher's head copied over (the DistilBERT / "first k layers" initialisation), optionally with
 the least important ``1 - distill.ffn_keep`` of every layer's feed-forward neurons removed
-(:mod:`biorelex.models.pruning`) before training starts; any other
-encoder can be named in ``distill.student``, in which case a fresh head is trained on top of it.
+(:mod:`biorelex.models.pruning`) before training starts. ``distill.student`` may instead name a
+trained relation classifier (an earlier student, say), which starts with its own encoder and head,
+pruned too when ``ffn_keep < 1`` (prune a distilled student, then distil again); or any encoder,
+in which case a fresh head is trained on top of it.
 
 Loss per pair (Hinton et al.): ``alpha * T^2 * KL(p_teacher^T || p_student^T) + (1 - alpha) * CE``,
 where ``p^T`` is the softmax at temperature ``T``; pairs from ``distill.unlabeled`` files have no
@@ -32,6 +34,7 @@ from biorelex.data.examples import LabelSet
 from biorelex.errors import ConfigError
 from biorelex.inference.predictor import TorchClassifier, default_device
 from biorelex.models.relation_model import RelationModel, RelationOutput
+from biorelex.models.serialization import MODEL_FILE
 from biorelex.training.data import unlabeled_pairs
 from biorelex.training.trainer import EpochCallback, TrainResult, train
 
@@ -170,17 +173,42 @@ class DistillHooks:
         student = config.distill.student
         if not student:
             model = truncated_student(self.teacher.cpu(), config.distill.layers)
-            if config.distill.ffn_keep < 1.0:
-                pruned_student(
-                    model,
-                    self.train_candidates,
-                    config.distill.ffn_keep,
-                    config.distill.prune_pairs,
-                    config.train.seed,
+        elif (Path(student) / MODEL_FILE).exists():
+            model = self._trained_student(Path(student))
+        else:
+            model_config = self.teacher.config.model_copy(update={"encoder": student})
+            model = RelationModel.create(model_config, labels, entity_types)
+        if config.distill.ffn_keep < 1.0:
+            pruned_student(
+                model,
+                self.train_candidates,
+                config.distill.ffn_keep,
+                config.distill.prune_pairs,
+                config.train.seed,
+            )
+        return model
+
+    def _trained_student(self, directory: Path) -> RelationModel:
+        """A trained relation classifier (e.g. an earlier student) as the starting point, head and all."""
+        from biorelex.models.serialization import load_metadata
+
+        kind = load_metadata(directory).get("kind")
+        if kind != "relation_classifier":
+            raise ConfigError(f"distill.student {directory} is a {kind!r} model; name a relation classifier")
+        model = RelationModel.load(directory, "cpu")
+        if model.labels != self.labels:
+            raise ConfigError(
+                f"distill.student {directory} has labels {list(model.labels.labels)}, "
+                f"the teacher {list(self.labels.labels)}"
+            )
+        mine, teachers = model.config, self.teacher.config
+        for field in ("head", "representation", "max_length"):
+            if getattr(mine, field) != getattr(teachers, field):
+                raise ConfigError(
+                    f"distill.student {directory} has model.{field} = {getattr(mine, field)!r}, "
+                    f"the teacher {getattr(teachers, field)!r}; they must agree"
                 )
-            return model
-        model_config = self.teacher.config.model_copy(update={"encoder": student})
-        return RelationModel.create(model_config, labels, entity_types)
+        return model
 
     def loss(
         self, output: RelationOutput, batch: dict[str, torch.Tensor], indices: list[int]
@@ -228,7 +256,7 @@ def distill(
     result.summary["distillation"] = {
         "teacher": str(teacher_dir),
         "student": config.distill.student or f"teacher's first {config.distill.layers} layers",
-        "ffn_keep": 1.0 if config.distill.student else config.distill.ffn_keep,
+        "ffn_keep": config.distill.ffn_keep,
         "temperature": config.distill.temperature,
         "alpha": config.distill.alpha,
         "unlabeled": config.distill.unlabeled,
