@@ -325,7 +325,7 @@ def distill(
     layers: Annotated[Optional[int], typer.Option(help="Layers the default student keeps.")] = None,
     ffn_keep: Annotated[
         Optional[float],
-        typer.Option(help="Fraction of each layer's feed-forward neurons the default student keeps."),
+        typer.Option(help="Fraction of each layer's feed-forward neurons the student keeps."),
     ] = None,
     overrides: SetOption = None,
     resume: Annotated[bool, typer.Option(help="Continue an interrupted run from its checkpoint.")] = False,

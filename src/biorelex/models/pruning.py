@@ -96,30 +96,20 @@ def neuron_importance(encoder: Any, batches: Iterable[dict[str, torch.Tensor]]) 
     if count == 0:
         raise ConfigError("feed-forward pruning needs training pairs to measure neuron importance")
     return [
-        (total / max(count, 1)).float() * out.dense.weight.detach().float().norm(dim=0).cpu()
+        (total / count).float() * out.dense.weight.detach().float().norm(dim=0).cpu()
         for total, (_, out) in zip(sums, blocks, strict=True)
     ]
 
 
-def _keep_rows(linear: nn.Linear, index: torch.Tensor) -> nn.Linear:
-    """``linear`` restricted to the output features ``index``."""
-    new = nn.Linear(linear.in_features, len(index), bias=linear.bias is not None)
+def _restricted(linear: nn.Linear, index: torch.Tensor, dim: int) -> nn.Linear:
+    """``linear`` keeping the output (``dim=0``: rows and bias) or input (``dim=1``) features ``index``."""
+    weight = linear.weight.index_select(dim, index)
+    new = nn.Linear(weight.shape[1], weight.shape[0], bias=linear.bias is not None)
     new = new.to(device=linear.weight.device, dtype=linear.weight.dtype)
     with torch.no_grad():
-        new.weight.copy_(linear.weight[index])
+        new.weight.copy_(weight)
         if linear.bias is not None:
-            new.bias.copy_(linear.bias[index])
-    return new
-
-
-def _keep_columns(linear: nn.Linear, index: torch.Tensor) -> nn.Linear:
-    """``linear`` restricted to the input features ``index`` (the bias is unchanged)."""
-    new = nn.Linear(len(index), linear.out_features, bias=linear.bias is not None)
-    new = new.to(device=linear.weight.device, dtype=linear.weight.dtype)
-    with torch.no_grad():
-        new.weight.copy_(linear.weight[:, index])
-        if linear.bias is not None:
-            new.bias.copy_(linear.bias)
+            new.bias.copy_(linear.bias[index] if dim == 0 else linear.bias)
     return new
 
 
@@ -146,8 +136,8 @@ def prune_feed_forward(encoder: Any, importance: Sequence[torch.Tensor], keep: f
                 f"importance of shape {tuple(scores.shape)} for {output.dense.in_features} neurons"
             )
         index = torch.topk(scores, size).indices.sort().values.to(intermediate.dense.weight.device)
-        intermediate.dense = _keep_rows(intermediate.dense, index)
-        output.dense = _keep_columns(output.dense, index)
+        intermediate.dense = _restricted(intermediate.dense, index, dim=0)
+        output.dense = _restricted(output.dense, index, dim=1)
     before = encoder.config.intermediate_size
     encoder.config.intermediate_size = size
     logger.info("feed-forward blocks pruned from %d to %d neurons per layer", before, size)
