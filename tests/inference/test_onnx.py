@@ -65,6 +65,21 @@ def test_onnx_batch_results_equal_single_example_results(exported, trained_tiny_
     assert np.allclose(batched.sum(axis=1), 1.0, atol=1e-5)
 
 
+def test_concurrent_workers_on_one_session_give_the_sequential_results(exported, trained_tiny_run) -> None:
+    documents = _test_documents(trained_tiny_run)
+    for precision in ("fp32", "int8"):
+        sequential = OnnxClassifier.load(exported[1] / precision, num_threads=2, progress=False)
+        concurrent = OnnxClassifier.load(exported[1] / precision, num_threads=2, progress=False, workers=3)
+        examples = Predictor(sequential).examples(documents)
+        assert len(examples) > 3 * 2  # more batches of 2 than workers
+        expected = sequential.predict_proba(examples, batch_size=2)
+        # the same batches, so int8's per-batch activation scales are the same too
+        assert np.abs(concurrent.predict_proba(examples, batch_size=2) - expected).max() < 1e-6
+        assert (
+            concurrent.session.get_session_options().intra_op_num_threads == 1
+        )  # 2 threads // 3, at least 1
+
+
 def test_the_graph_has_eager_attention_without_nan_guards(exported) -> None:
     import onnx
 

@@ -26,7 +26,7 @@ from biorelex.config import ModelConfig
 from biorelex.data.candidates import Candidate
 from biorelex.data.examples import EncodingStats, LabelSet, PairExample, pad_arrays
 from biorelex.errors import ConfigError
-from biorelex.inference.predictor import batched_scores, encode_for
+from biorelex.inference.predictor import batched_scores, check_workers, encode_for, threads_per_worker
 from biorelex.models.serialization import MODEL_FILE, atomic_directory, load_metadata, write_json
 
 logger = logging.getLogger(__name__)
@@ -216,6 +216,7 @@ class OnnxClassifier:
         labels: LabelSet,
         metadata: dict[str, Any],
         progress: bool = True,
+        workers: int = 1,
     ) -> None:
         self.directory = directory
         self.session = session
@@ -224,13 +225,15 @@ class OnnxClassifier:
         self.metadata = metadata
         self.config = ModelConfig.model_validate(metadata["model"])  # what encode_for reads
         self.progress = progress
+        self.workers = check_workers(workers)
         self.input_names = [i.name for i in session.get_inputs()]
 
     @classmethod
     def load(
-        cls, directory: str | Path, num_threads: int | None = None, progress: bool = True
+        cls, directory: str | Path, num_threads: int | None = None, progress: bool = True, workers: int = 1
     ) -> OnnxClassifier:
-        """Open ``model.onnx`` with onnxruntime (CPU; ``num_threads`` intra-op threads if given)."""
+        """Open ``model.onnx`` with onnxruntime (CPU; ``num_threads`` intra-op threads if given,
+        shared among ``workers`` concurrent batches: one session, whose ``run`` is thread-safe)."""
         import onnxruntime
 
         from biorelex.inference.tokenizer import FastTokenizer
@@ -243,14 +246,15 @@ class OnnxClassifier:
         if not graph.exists():
             raise ConfigError(f"{directory} has no {GRAPH_FILE}; re-run `biorelex export`")
         options = onnxruntime.SessionOptions()
-        if num_threads:
-            options.intra_op_num_threads = num_threads
+        threads = threads_per_worker(num_threads, workers)
+        if threads:
+            options.intra_op_num_threads = threads
             options.inter_op_num_threads = 1
         options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
         session = onnxruntime.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
         tokenizer = FastTokenizer.from_directory(directory / "tokenizer")
         labels = LabelSet.from_dict(metadata["labels"])
-        return cls(directory, session, tokenizer, labels, metadata, progress)
+        return cls(directory, session, tokenizer, labels, metadata, progress, workers)
 
     @property
     def precision(self) -> str:
@@ -271,7 +275,13 @@ class OnnxClassifier:
             return result
 
         return batched_scores(
-            examples, len(self.labels.labels), batch_size, forward, self.progress, "predict (onnx)"
+            examples,
+            len(self.labels.labels),
+            batch_size,
+            forward,
+            self.progress,
+            "predict (onnx)",
+            self.workers,
         )
 
     def predict_proba(self, examples: Sequence[PairExample], batch_size: int = 64) -> np.ndarray:

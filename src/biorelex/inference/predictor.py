@@ -58,18 +58,58 @@ def batched_scores(
     forward: Callable[[list[PairExample]], np.ndarray],
     progress: bool = True,
     desc: str = "predict",
+    workers: int = 1,
 ) -> np.ndarray:
     """``forward`` over length-sorted batches (each padded by ``forward`` to its own longest pair);
-    the ``(pairs, n_classes)`` results come back in the order given. Serves every backend."""
+    the ``(pairs, n_classes)`` results come back in the order given. Serves every backend.
+
+    ``workers > 1`` runs that many batches at once from a thread pool: onnxruntime and PyTorch
+    release the GIL in their kernels, so on a small CPU two batches on one thread each keep the
+    cores busier than one batch split over two threads (the per-operator synchronisation of small
+    matrices is what the second thread loses). Results are identical to ``workers=1``.
+    """
     from tqdm.auto import tqdm
 
     result = np.zeros((len(examples), n_classes), dtype=np.float32)
     if not examples:
         return result
     batches = batch_indices([len(e) for e in examples], batch_size, shuffle=False, group_by_length=True)
-    for indices in tqdm(batches, desc=desc, unit="batch", disable=not progress, leave=False):
-        result[indices] = forward([examples[i] for i in indices])
+    bar = tqdm(total=len(batches), desc=desc, unit="batch", disable=not progress, leave=False)
+    with bar:
+        if check_workers(workers) == 1:
+            for indices in batches:
+                result[indices] = forward([examples[i] for i in indices])
+                bar.update()
+            return result
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(workers, thread_name_prefix="biorelex-forward") as pool:
+            scored = pool.map(lambda indices: forward([examples[i] for i in indices]), batches)
+            for indices, scores in zip(batches, scored, strict=True):
+                result[indices] = scores
+                bar.update()
     return result
+
+
+def check_workers(workers: int) -> int:
+    """``workers`` if it is a positive integer, else a ConfigError."""
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ConfigError(f"workers must be a positive integer (concurrent batches), got {workers!r}")
+    return workers
+
+
+def threads_per_worker(num_threads: int | None, workers: int) -> int | None:
+    """Intra-op threads for each of ``workers`` concurrent batches.
+
+    ``num_threads`` (all the cores available to this process when not given) shared evenly, at
+    least one each; ``None`` with one worker leaves the backend's own default alone.
+    """
+    if check_workers(workers) == 1:
+        return num_threads or None
+    import os
+
+    total = num_threads or len(os.sched_getaffinity(0))
+    return max(1, total // workers)
 
 
 TORCH_PRECISIONS = ("fp32", "bf16")
@@ -88,8 +128,10 @@ def torch_predict_proba(
     batch_size: int = 64,
     progress: bool = True,
     precision: str = "fp32",
+    workers: int = 1,
 ) -> np.ndarray:
-    """Batched forward passes of a :class:`RelationModel` (length-sorted, dynamic padding).
+    """Batched forward passes of a :class:`RelationModel` (length-sorted, dynamic padding;
+    ``workers`` concurrent batches, see :func:`batched_scores`).
 
     On a GPU the forward runs under fp16 autocast; ``precision="bf16"`` runs it under bfloat16
     autocast on either device (matrix products in bf16, reductions such as LayerNorm and softmax
@@ -113,7 +155,7 @@ def torch_predict_proba(
         result: np.ndarray = torch.softmax(logits.float(), dim=-1).cpu().numpy()
         return result
 
-    return batched_scores(examples, len(model.labels.labels), batch_size, forward, progress)
+    return batched_scores(examples, len(model.labels.labels), batch_size, forward, progress, workers=workers)
 
 
 def encode_for(
@@ -129,11 +171,12 @@ def encode_for(
 class TorchClassifier:
     """A :class:`RelationModel` behind the :class:`PairClassifier` protocol."""
 
-    def __init__(self, model: Any, progress: bool = True, precision: str = "fp32") -> None:
+    def __init__(self, model: Any, progress: bool = True, precision: str = "fp32", workers: int = 1) -> None:
         self.model = model
         self.labels: LabelSet = model.labels
         self.progress = progress
         self.precision = check_precision(precision)
+        self.workers = check_workers(workers)
 
     def encode(
         self, candidates: Iterable[Candidate], stats: EncodingStats | None = None
@@ -141,7 +184,9 @@ class TorchClassifier:
         return encode_for(self.model, self.labels, candidates, stats)
 
     def predict_proba(self, examples: Sequence[PairExample], batch_size: int = 64) -> np.ndarray:
-        return torch_predict_proba(self.model, examples, batch_size, self.progress, self.precision)
+        return torch_predict_proba(
+            self.model, examples, batch_size, self.progress, self.precision, self.workers
+        )
 
     def save(self, directory: str | Path, extra: dict[str, Any] | None = None) -> None:
         self.model.save(directory, extra)
@@ -199,12 +244,15 @@ def load_classifier(
     progress: bool = True,
     num_threads: int | None = None,
     precision: str = "fp32",
+    workers: int = 1,
 ) -> PairClassifier:
     """Load any saved pair classifier: relation model, binary ensemble, SVM or exported ONNX folder.
 
     ``num_threads`` sets the CPU threads of the forward pass (PyTorch or onnxruntime);
-    ``precision="bf16"`` runs a PyTorch model's forward under bfloat16 autocast (see
-    :func:`torch_predict_proba`). An exported folder has its own precision and an SVM has none.
+    ``workers`` runs that many batches concurrently, the threads shared among them (see
+    :func:`batched_scores`; an SVM ignores both). ``precision="bf16"`` runs a PyTorch model's
+    forward under bfloat16 autocast (see :func:`torch_predict_proba`). An exported folder has its
+    own precision and an SVM has none.
     """
     from biorelex.models.serialization import load_metadata
 
@@ -219,20 +267,22 @@ def load_classifier(
     if kind == "onnx_relation_classifier":
         from biorelex.inference.onnx import OnnxClassifier
 
-        return OnnxClassifier.load(directory, num_threads=num_threads, progress=progress)
+        return OnnxClassifier.load(directory, num_threads=num_threads, progress=progress, workers=workers)
     from biorelex.models.relation_model import RelationModel
 
-    if num_threads:
+    threads = threads_per_worker(num_threads, workers)
+    if threads and kind != "svm":
         import torch
 
-        torch.set_num_threads(num_threads)
+        torch.set_num_threads(threads)
 
     if kind == "relation_classifier":
-        return TorchClassifier(RelationModel.load(directory, device or default_device()), progress, precision)
+        model = RelationModel.load(directory, device or default_device())
+        return TorchClassifier(model, progress, precision, workers)
     if kind == "binary_ensemble":
         members = {
             name: TorchClassifier(
-                RelationModel.load(directory / sub, device or default_device()), progress, precision
+                RelationModel.load(directory / sub, device or default_device()), progress, precision, workers
             )
             for name, sub in meta["members"].items()
         }
@@ -275,10 +325,15 @@ class Predictor:
         num_threads: int | None = None,
         device: str | None = None,
         precision: str = "fp32",
+        workers: int = 1,
         **kwargs: Any,
     ) -> Predictor:
-        """A predictor over any saved classifier (PyTorch, ensemble, SVM or exported ONNX folder)."""
-        return cls(load_classifier(directory, device, num_threads=num_threads, precision=precision), **kwargs)
+        """A predictor over any saved classifier (PyTorch, ensemble, SVM or exported ONNX folder);
+        ``num_threads``, ``precision`` and ``workers`` as in :func:`load_classifier`."""
+        classifier = load_classifier(
+            directory, device, num_threads=num_threads, precision=precision, workers=workers
+        )
+        return cls(classifier, **kwargs)
 
     @property
     def labels(self) -> LabelSet:
