@@ -16,6 +16,9 @@ all of them alike; medians over ``--repeats`` rounds):
    the distilled student.
    Further ``--student`` models (e.g. a 2-layer one) are measured as ``student_l<layers>_*``
    (``student_l<layers>_ffn<size>_*`` when their feed-forward blocks are pruned).
+6. ``*_onnx_int8_w<N>``: every int8 graph again with ``--workers`` concurrent batches (one
+   onnxruntime session, the threads shared among them: ``--threads // --workers`` each) and
+   ``--workers-batch-size`` pairs per batch (``biorelex predict --workers N --batch-size B``).
 
 Each run times everything from reading the test file to writing the predicted Documents (JSONL);
 model loading is timed separately. Reported: pairs/s, micro-F1, peak RSS of the child, model size
@@ -106,7 +109,12 @@ def _child_biorelex(spec: dict[str, Any]) -> dict[str, Any]:
 
     started = time.perf_counter()
     classifier = load_classifier(
-        spec["model"], "cpu", progress=False, num_threads=spec["threads"], precision=spec["precision"]
+        spec["model"],
+        "cpu",
+        progress=False,
+        num_threads=spec["threads"],
+        precision=spec["precision"],
+        workers=spec.get("workers", 1),
     )
     predictor = Predictor(classifier, batch_size=spec["batch_size"], candidates="pairs")
     loaded = time.perf_counter()
@@ -276,6 +284,13 @@ def main() -> None:
     parser.add_argument("--resume", action="store_true", help="reuse the measurements already in --work")
     parser.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)))
     parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="concurrent batches of the *_onnx_int8_w<N> rows (0: no such rows)",
+    )
+    parser.add_argument("--workers-batch-size", type=int, default=16, help="pairs per batch of those rows")
     parser.add_argument("--limit", type=int, default=0, help="first N pairs only (smoke runs)")
     parser.add_argument("--only", nargs="*", help="measure only these configurations")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR / "speed_chemprot.json")
@@ -302,6 +317,12 @@ def main() -> None:
         models[f"{prefix}_torch_bf16"] = ("biorelex", student)
         models[f"{prefix}_onnx_fp32"] = ("biorelex", _export(student, work / f"{prefix}_onnx_fp32", None))
         models[f"{prefix}_onnx_int8"] = ("biorelex", _export(student, work / f"{prefix}_onnx_int8", "int8"))
+    # name -> (workers, batch size) of the concurrent-batch rows; every other row runs 1 x --batch-size
+    concurrent: dict[str, tuple[int, int]] = {}
+    if args.workers > 1:
+        for name in [n for n in models if n.endswith("onnx_int8")]:
+            models[f"{name}_w{args.workers}"] = models[name]
+            concurrent[f"{name}_w{args.workers}"] = (args.workers, args.workers_batch_size)
     if args.only:
         models = {k: v for k, v in models.items() if k in args.only}
     from biorelex.models.serialization import load_metadata
@@ -326,7 +347,8 @@ def main() -> None:
                 "data": str(Path(args.data).resolve()),
                 "output": str(work / f"{name}.predicted.jsonl"),
                 "threads": args.threads,
-                "batch_size": args.batch_size,
+                "batch_size": concurrent.get(name, (1, args.batch_size))[1],
+                "workers": concurrent.get(name, (1, args.batch_size))[0],
                 "limit": args.limit,
                 "positive": positive if kind == "pipeline" and args.pipeline_model else None,
                 "precision": "bf16" if name.endswith("torch_bf16") else "fp32",
@@ -356,6 +378,8 @@ def main() -> None:
             "achieved_gflops": round(flops / seconds / 1e9, 1),
             "peak_fraction": round(flops / seconds / 1e9 / peak["peak_gflops"], 3),
             "torch_imported": measured[0]["torch_imported"],
+            "workers": concurrent.get(name, (1, args.batch_size))[0],
+            "batch_size": concurrent.get(name, (1, args.batch_size))[1],
         }
     baseline = table.get("pipeline", {}).get("pairs_per_s")
     for row in table.values():
@@ -365,6 +389,8 @@ def main() -> None:
         "data": args.data,
         "threads": args.threads,
         "batch_size": args.batch_size,
+        "workers": args.workers,
+        "workers_batch_size": args.workers_batch_size,
         "repeats": args.repeats,
         "pipeline_repeats": args.pipeline_repeats or args.repeats,
         "limit": args.limit,
