@@ -64,9 +64,10 @@ def batched_scores(
     the ``(pairs, n_classes)`` results come back in the order given. Serves every backend.
 
     ``workers > 1`` runs that many batches at once from a thread pool: onnxruntime and PyTorch
-    release the GIL in their kernels, so on a small CPU two batches on one thread each keep the
-    cores busier than one batch split over two threads (the per-operator synchronisation of small
-    matrices is what the second thread loses). Results are identical to ``workers=1``.
+    release the GIL in their kernels, so on a small CPU two batches on one thread each can keep the
+    cores busier than one batch split over two threads (measured in benchmarks/RESULTS.md). The
+    batches are the same as with ``workers=1``, and so are the results, up to float rounding where
+    the backend's thread count changes a reduction's order.
     """
     from tqdm.auto import tqdm
 
