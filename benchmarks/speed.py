@@ -317,14 +317,18 @@ def main() -> None:
         models[f"{prefix}_torch_bf16"] = ("biorelex", student)
         models[f"{prefix}_onnx_fp32"] = ("biorelex", _export(student, work / f"{prefix}_onnx_fp32", None))
         models[f"{prefix}_onnx_int8"] = ("biorelex", _export(student, work / f"{prefix}_onnx_int8", "int8"))
-    # name -> (workers, batch size) of the concurrent-batch rows; every other row runs 1 x --batch-size
-    concurrent: dict[str, tuple[int, int]] = {}
     if args.workers > 1:
         for name in [n for n in models if n.endswith("onnx_int8")]:
             models[f"{name}_w{args.workers}"] = models[name]
-            concurrent[f"{name}_w{args.workers}"] = (args.workers, args.workers_batch_size)
     if args.only:
         models = {k: v for k, v in models.items() if k in args.only}
+    # (workers, batch size) of each row: the concurrent-batch rows, or 1 x --batch-size
+    batching = {
+        name: (args.workers, args.workers_batch_size)
+        if name.endswith(f"onnx_int8_w{args.workers}")
+        else (1, args.batch_size)
+        for name in models
+    }
     from biorelex.models.serialization import load_metadata
 
     positive = load_metadata(args.teacher)["labels"]["positive"]
@@ -347,8 +351,8 @@ def main() -> None:
                 "data": str(Path(args.data).resolve()),
                 "output": str(work / f"{name}.predicted.jsonl"),
                 "threads": args.threads,
-                "batch_size": concurrent.get(name, (1, args.batch_size))[1],
-                "workers": concurrent.get(name, (1, args.batch_size))[0],
+                "workers": batching[name][0],
+                "batch_size": batching[name][1],
                 "limit": args.limit,
                 "positive": positive if kind == "pipeline" and args.pipeline_model else None,
                 "precision": "bf16" if name.endswith("torch_bf16") else "fp32",
@@ -378,8 +382,8 @@ def main() -> None:
             "achieved_gflops": round(flops / seconds / 1e9, 1),
             "peak_fraction": round(flops / seconds / 1e9 / peak["peak_gflops"], 3),
             "torch_imported": measured[0]["torch_imported"],
-            "workers": concurrent.get(name, (1, args.batch_size))[0],
-            "batch_size": concurrent.get(name, (1, args.batch_size))[1],
+            "workers": batching[name][0],
+            "batch_size": batching[name][1],
         }
     baseline = table.get("pipeline", {}).get("pairs_per_s")
     for row in table.values():

@@ -69,26 +69,29 @@ def batched_scores(
     batches are the same as with ``workers=1``, and so are the results, up to float rounding where
     the backend's thread count changes a reduction's order.
     """
+    from contextlib import ExitStack
+
     from tqdm.auto import tqdm
 
     result = np.zeros((len(examples), n_classes), dtype=np.float32)
     if not examples:
         return result
     batches = batch_indices([len(e) for e in examples], batch_size, shuffle=False, group_by_length=True)
-    bar = tqdm(total=len(batches), desc=desc, unit="batch", disable=not progress, leave=False)
-    with bar:
-        if check_workers(workers) == 1:
-            for indices in batches:
-                result[indices] = forward([examples[i] for i in indices])
-                bar.update()
-            return result
-        from concurrent.futures import ThreadPoolExecutor
 
-        with ThreadPoolExecutor(workers, thread_name_prefix="biorelex-forward") as pool:
-            scored = pool.map(lambda indices: forward([examples[i] for i in indices]), batches)
-            for indices, scores in zip(batches, scored, strict=True):
-                result[indices] = scores
-                bar.update()
+    def score(indices: list[int]) -> np.ndarray:
+        return forward([examples[i] for i in indices])
+
+    with ExitStack() as stack:
+        if check_workers(workers) == 1:
+            scored: Iterable[np.ndarray] = map(score, batches)
+        else:
+            from concurrent.futures import ThreadPoolExecutor
+
+            pool = stack.enter_context(ThreadPoolExecutor(workers, thread_name_prefix="biorelex-forward"))
+            scored = pool.map(score, batches)  # in the order given, however the workers finish
+        bar = tqdm(scored, total=len(batches), desc=desc, unit="batch", disable=not progress, leave=False)
+        for indices, scores in zip(batches, bar, strict=True):
+            result[indices] = scores
     return result
 
 
