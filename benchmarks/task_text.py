@@ -26,7 +26,9 @@ from _common import BENCH_DIR  # noqa: E402
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("config", type=Path, help="A classification config (its data.train split is read).")
-    parser.add_argument("-o", "--output", type=Path, required=True, help="Text file (outside the repository).")
+    parser.add_argument(
+        "-o", "--output", type=Path, required=True, help="Text file (outside the repository)."
+    )
     parser.add_argument("--set", dest="overrides", action="append", default=[])
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
