@@ -15,7 +15,8 @@ Resumable: re-running the same command skips finished rounds and resumes an inte
 Writes ``benchmarks/results/selftrain_chemprot_<pct>pct_s<seed>.json`` and
 ``selftrain.chemprot.f1_<pct>pct`` / ``selftrain.chemprot.f1_<pct>pct_supervised`` in summary.json
 (e.g. ``f1_10pct``): the means over every seed's results file with the same fraction and
-``--teacher`` name (``seeds_<pct>pct`` says how many).
+``--teacher`` name (``seeds_<pct>pct`` says how many). ``--tag NAME`` marks a variant (another
+threshold, balance or ratio): its file ends in ``_NAME`` and summary.json is not touched.
 """
 
 from __future__ import annotations
@@ -71,6 +72,12 @@ def main() -> None:
     parser.add_argument(
         "--set", dest="overrides", action="append", default=[], help="Extra config override, key=value."
     )
+    parser.add_argument(
+        "--tag",
+        default="",
+        help="Name of a variant (e.g. a lower --threshold): its results file gets the suffix _TAG "
+        "and summary.json is left alone, so a probe never replaces the reported means.",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
 
@@ -101,11 +108,13 @@ def main() -> None:
     command = "python benchmarks/selftrain.py " + " ".join(sys.argv[1:])
     percent = round(100 * args.fraction)
     tag = f"_teacher_{args.teacher.name}" if args.teacher else ""
+    variant = f"_{args.tag}" if args.tag else ""
     write_json(
-        BENCH_DIR / "results" / f"selftrain_chemprot_{percent}pct_s{args.seed}{tag}.json",
+        BENCH_DIR / "results" / f"selftrain_chemprot_{percent}pct_s{args.seed}{tag}{variant}.json",
         {"provenance": provenance(command), "overrides": overrides, **report},
     )
-    summarise(percent, tag)
+    if not args.tag:  # the summary's means are over the untagged files of this teacher name only
+        summarise(percent, tag)
     for entry in report["rounds"]:
         print(
             f"round {entry['round']}: pseudo {entry.get('pseudo_labels')} "
