@@ -37,10 +37,14 @@ def main() -> None:
         raise SystemExit(f"{args.output}: corpus text stays outside the repository; choose another path")
 
     from biorelex.config import load_config
+    from biorelex.errors import BiorelexError
     from biorelex.training.data import training_documents
 
-    config = load_config(args.config, args.overrides)
-    train = training_documents(config.data)[0]
+    try:
+        config = load_config(args.config, args.overrides)
+        train = training_documents(config.data)[0]  # with data.train_fraction: that fraction only
+    except BiorelexError as exc:
+        raise SystemExit(f"error: {exc}") from None
     by_document: dict[str, list[str]] = {}
     for document in train:
         sentences = by_document.setdefault(str(document.metadata.get("doc", document.id)), [])
@@ -52,10 +56,10 @@ def main() -> None:
     partial = output.with_name(output.name + ".partial")
     partial.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
     partial.replace(output)
-    sentences = sum(len(s) for s in by_document.values())
+    distinct = sum(len(s) for s in by_document.values())
     words = sum(len(line.split()) for line in lines)
     print(
-        f"{args.output}: {len(lines)} documents, {sentences} distinct sentences, {words} words "
+        f"{args.output}: {len(lines)} documents, {distinct} distinct sentences, {words} words "
         f"from {len(train)} training instances of {config.data.corpus} ({config.data.train})"
     )
 
