@@ -37,6 +37,7 @@ def main() -> None:
         raise SystemExit(f"{args.output}: corpus text stays outside the repository; choose another path")
 
     from biorelex.config import load_config
+    from biorelex.data.formats._io import atomic_write
     from biorelex.errors import BiorelexError
     from biorelex.training.data import training_documents
 
@@ -52,10 +53,8 @@ def main() -> None:
         if text and text not in sentences:
             sentences.append(text)
     lines = [" ".join(sentences) for sentences in by_document.values()]
-    output.parent.mkdir(parents=True, exist_ok=True)
-    partial = output.with_name(output.name + ".partial")
-    partial.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
-    partial.replace(output)
+    with atomic_write(output) as handle:
+        handle.writelines(line + "\n" for line in lines)
     distinct = sum(len(s) for s in by_document.values())
     words = sum(len(line.split()) for line in lines)
     print(
