@@ -12,7 +12,7 @@ from biorelex.cli import app
 from biorelex.config import load_config
 from biorelex.errors import ConfigError
 from biorelex.training.data import labeled_fraction
-from biorelex.training.selftrain import PSEUDO_FILE, select_pseudo_labels, self_train
+from biorelex.training.selftrain import PSEUDO_FILE, select_pseudo_labels, selection_limits, self_train
 from tests.conftest import tiny_config, write_pair_corpus
 
 PROBABILITIES = np.array(
@@ -49,6 +49,24 @@ def test_labeled_balance_caps_each_class_at_its_labelled_share() -> None:
     assert all(label != 2 for _, label, _ in chosen)
     with pytest.raises(ConfigError, match="do not match"):
         select_pseudo_labels(PROBABILITIES, [1, 1], threshold=0.9)
+
+
+def test_selection_limits_say_whether_the_threshold_or_the_class_cap_binds() -> None:
+    # at 0.9: 3 negative, 1 class-1 and 1 class-2 rows are eligible; shares 2/1/1 of 5 give caps 3/2/2
+    assert selection_limits(PROBABILITIES, [2, 1, 1], threshold=0.9) == ([3, 1, 1], [3, 2, 2])
+    # 1 negative in 4 labelled: the negative cap is 2 < its 3 eligible rows, so the cap binds there
+    eligible, caps = selection_limits(PROBABILITIES, [1, 2, 1], threshold=0.9)
+    assert caps is not None and eligible[0] > caps[0]
+    assert (
+        len([r for r, label, _ in select_pseudo_labels(PROBABILITIES, [1, 2, 1], 0.9) if label == 0])
+        == caps[0]
+    )
+    # lowering the threshold adds the 0.60 row to class 1, but cannot add negatives past their cap
+    eligible, caps = selection_limits(PROBABILITIES, [1, 2, 1], threshold=0.5)
+    assert eligible == [3, 2, 1] and caps == [2, 3, 2]
+    # max_pseudo shrinks every cap; without class balance there are no caps
+    assert selection_limits(PROBABILITIES, [2, 1, 1], threshold=0.9, max_pseudo=2)[1] == [1, 1, 1]
+    assert selection_limits(PROBABILITIES, [2, 1, 1], threshold=0.9, balance="none") == ([3, 1, 1], None)
 
 
 def test_labeled_fraction_is_reproducible_and_partitions_the_documents() -> None:
@@ -94,6 +112,13 @@ def test_self_training_runs_two_rounds_end_to_end(tiny_encoder_dir, tmp_path) ->
     assert (tmp_path / "st" / "selftrain_rounds.png").stat().st_size > 0
     cached = json.loads((tmp_path / "st" / "round1" / PSEUDO_FILE).read_text())
     assert len(cached["chosen"]) == rounds[1]["pseudo_labels"]
+    for entry in rounds[1:]:  # which classes the cap limited, not the threshold
+        assert set(entry["eligible_per_class"]) == set(entry["pseudo_per_class"])
+        for name, taken in entry["pseudo_per_class"].items():
+            assert taken <= min(entry["eligible_per_class"][name], entry["cap_per_class"][name])
+            assert (name in entry["capped_classes"]) == (
+                entry["eligible_per_class"][name] > entry["cap_per_class"][name]
+            )
     # resuming a finished run trains nothing again and reports the same rounds
     again = self_train(config, tmp_path / "st", resume=True)
     assert again["rounds"] == rounds

@@ -69,8 +69,7 @@ def select_pseudo_labels(
     if balance == "none":
         chosen = eligible[:budget]
     else:
-        total = sum(labeled_counts)
-        caps = [math.ceil(count / total * budget) if total else 0 for count in labeled_counts]
+        caps = _class_caps(labeled_counts, budget)
         taken = [0] * len(labeled_counts)
         chosen = []
         for row in eligible:
@@ -80,6 +79,33 @@ def select_pseudo_labels(
                 chosen.append(row)
         chosen = chosen[:budget]
     return [(row, int(classes[row]), float(confidence[row])) for row in chosen]
+
+
+def _class_caps(labeled_counts: Sequence[int], budget: int) -> list[int]:
+    total = sum(labeled_counts)
+    return [math.ceil(count / total * budget) if total else 0 for count in labeled_counts]
+
+
+def selection_limits(
+    probabilities: np.ndarray,
+    labeled_counts: Sequence[int],
+    threshold: float,
+    balance: str = "labeled",
+    max_pseudo: int = 0,
+) -> tuple[list[int], list[int] | None]:
+    """Per class: pool pairs reaching ``threshold`` and, with ``balance = "labeled"``, the cap.
+
+    A class whose eligible pairs exceed its cap is limited by the cap, not the threshold: lowering
+    ``threshold`` cannot add pseudo-labels of that class (see :func:`select_pseudo_labels`).
+    """
+    classes = probabilities.argmax(axis=1)
+    confident = probabilities.max(axis=1) >= threshold
+    eligible = [int(np.sum(confident & (classes == c))) for c in range(len(labeled_counts))]
+    if balance == "none":
+        return eligible, None
+    total_eligible = sum(eligible)
+    budget = min(total_eligible, max_pseudo) if max_pseudo else total_eligible
+    return eligible, _class_caps(labeled_counts, budget)
 
 
 class SelfTrainHooks:
@@ -133,10 +159,12 @@ def _pseudo_label(
 
     settings = config.self_train
     cache = round_dir / PSEUDO_FILE
-    stored = read_json(cache) if resume and cache.exists() else None
-    same_teacher = stored is not None and Path(stored.get("teacher", "")).resolve() == teacher_dir.resolve()
-    if stored is not None and stored.get("pool") == len(pool) and same_teacher:
+    cached = read_json(cache) if resume and cache.exists() else None
+    same_teacher = cached is not None and Path(cached.get("teacher", "")).resolve() == teacher_dir.resolve()
+    stored: dict[str, Any]
+    if cached is not None and cached.get("pool") == len(pool) and same_teacher:
         logger.info("pseudo-labels reloaded from %s", cache)
+        stored = cached
         chosen = [(int(r), labels.labels.index(lab), float(p)) for r, lab, p in stored["chosen"]]
     else:
         logger.info("teacher %s labels %d unlabeled pairs", teacher_dir, len(pool))
@@ -146,14 +174,17 @@ def _pseudo_label(
         chosen = select_pseudo_labels(
             probabilities, labeled_counts, settings.threshold, settings.balance, settings.max_pseudo
         )
-        write_json(
-            cache,
-            {
-                "teacher": str(teacher_dir.resolve()),
-                "pool": len(pool),
-                "chosen": [[row, labels.labels[c], round(p, 6)] for row, c, p in chosen],
-            },
+        eligible, caps = selection_limits(
+            probabilities, labeled_counts, settings.threshold, settings.balance, settings.max_pseudo
         )
+        stored = {
+            "teacher": str(teacher_dir.resolve()),
+            "pool": len(pool),
+            "eligible_per_class": dict(zip(labels.labels, eligible, strict=True)),
+            "cap_per_class": None if caps is None else dict(zip(labels.labels, caps, strict=True)),
+            "chosen": [[row, labels.labels[c], round(p, 6)] for row, c, p in chosen],
+        }
+        write_json(cache, stored)
     pseudo = [
         dataclasses.replace(pool[row], label=None if c == 0 else labels.labels[c]) for row, c, _ in chosen
     ]
@@ -164,6 +195,20 @@ def _pseudo_label(
         "pseudo_labels": len(pseudo),
         "pseudo_per_class": {name: counts.get(name, 0) for name in labels.labels},
     }
+    if "eligible_per_class" in stored:  # caches written before these facts lack them
+        facts["eligible_per_class"] = stored["eligible_per_class"]
+        caps_of = stored["cap_per_class"]
+        if caps_of is not None:
+            facts["cap_per_class"] = caps_of
+            capped = [name for name in labels.labels if stored["eligible_per_class"][name] > caps_of[name]]
+            facts["capped_classes"] = capped
+            if capped:
+                logger.info(
+                    "pseudo-labels of %s are limited by the class cap (self_train.balance = 'labeled'"
+                    " and max_pseudo), not by the threshold %.2f",
+                    ", ".join(capped),
+                    settings.threshold,
+                )
     if known:
         correct = sum(1 for predicted, gold in known if (gold or labels.labels[0]) == predicted)
         facts["pseudo_accuracy"] = round(correct / len(known), 4)
