@@ -16,7 +16,8 @@ Writes ``benchmarks/results/selftrain_chemprot_<pct>pct_s<seed>.json`` and
 ``selftrain.chemprot.f1_<pct>pct`` / ``selftrain.chemprot.f1_<pct>pct_supervised`` in summary.json
 (e.g. ``f1_10pct``): the means over every seed's results file with the same fraction and
 ``--teacher`` name (``seeds_<pct>pct`` says how many). ``--tag NAME`` marks a variant (another
-threshold, balance or ratio): its file ends in ``_NAME`` and summary.json is not touched.
+threshold, balance or ratio): its file ends in ``_NAME`` and summary.json is not touched;
+``--choose-by-dev default NAME`` then puts whichever has the higher mean dev F1 into summary.json.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ def main() -> None:
     parser.add_argument(
         "--fraction", type=float, default=0.1, help="Fraction of training documents labelled."
     )
-    parser.add_argument("--runs", type=Path, required=True, help="Run directory (outside the repository).")
+    parser.add_argument("--runs", type=Path, default=None, help="Run directory (outside the repository).")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--epochs", type=int, default=4)
@@ -78,8 +79,23 @@ def main() -> None:
         help="Name of a variant (e.g. a lower --threshold): its results file gets the suffix _TAG "
         "and summary.json is left alone, so a probe never replaces the reported means.",
     )
+    parser.add_argument(
+        "--choose-by-dev",
+        nargs="+",
+        metavar="TAG",
+        default=None,
+        help="Train nothing: of these finished variants ('default' = untagged) of --fraction and "
+        "--teacher, put the one with the highest mean dev F1 over its seeds into summary.json.",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    if args.choose_by_dev:
+        percent = round(100 * args.fraction)
+        teacher_tag = f"_teacher_{args.teacher.name}" if args.teacher else ""
+        choose_by_dev(percent, teacher_tag, args.choose_by_dev)
+        return
+    if args.runs is None:
+        parser.error("--runs is required to train")
 
     from biorelex.config import load_config
     from biorelex.training.data import training_documents
@@ -139,6 +155,43 @@ def summarise(percent: int, tag: str) -> None:
     ):
         update_summary(f"selftrain.chemprot.{key}", round(100 * mean(r[field] for r in seeds), 2))
     update_summary(f"selftrain.chemprot.seeds_{percent}pct", len(seeds))
+
+
+def choose_by_dev(percent: int, teacher_tag: str, variants: list[str]) -> None:
+    """Put the variant with the highest mean dev F1 of its selected rounds into summary.json.
+
+    Every variant must have results for the same seeds (at least one), so the means compare like
+    with like; test never chooses."""
+    means: dict[str, float] = {}
+    chosen_seeds: dict[str, list[dict]] = {}
+    for variant in variants:
+        suffix = teacher_tag + ("" if variant == "default" else f"_{variant}")
+        seeds = seed_results(percent, suffix)
+        if not seeds:
+            sys.exit(f"no results for variant {variant!r}: selftrain_chemprot_{percent}pct_s*{suffix}.json")
+        chosen_seeds[variant] = seeds
+        devs = [
+            next(r for r in s["rounds"] if r["round"] == s["selected_round"])["dev_micro_f1"] for s in seeds
+        ]
+        means[variant] = mean(devs)
+        print(f"{variant}: {len(seeds)} seeds, mean dev {100 * means[variant]:.2f}")
+    seed_sets = {v: sorted(s["setting"]["seed"] for s in chosen_seeds[v]) for v in variants}
+    if len({tuple(seeds) for seeds in seed_sets.values()}) != 1:
+        sys.exit(f"the variants have results for different seeds ({seed_sets}); run the missing ones first")
+    best = max(variants, key=lambda v: means[v])
+    seeds = chosen_seeds[best]
+    for key, field in (
+        (f"f1_{percent}pct", "selftrain_test_micro_f1"),
+        (f"f1_{percent}pct_supervised", "supervised_test_micro_f1"),
+    ):
+        update_summary(f"selftrain.chemprot.{key}", round(100 * mean(r[field] for r in seeds), 2))
+    update_summary(f"selftrain.chemprot.seeds_{percent}pct", len(seeds))
+    update_summary(
+        f"selftrain.chemprot.variant_{percent}pct",
+        f"{best} (threshold {seeds[0]['setting']['threshold']}), chosen by mean dev F1 over "
+        + ", ".join(f"{v} {100 * means[v]:.2f}" for v in variants),
+    )
+    print(f"summary.json: {best}")
 
 
 def seed_results(percent: int, tag: str) -> list[dict]:
