@@ -149,12 +149,18 @@ def summarise(percent: int, tag: str) -> None:
     """summary.json ``selftrain.chemprot.f1_<pct>pct`` (+ ``_supervised``, ``seeds_<pct>pct``):
     means over every seed's results file with this fraction and teacher tag."""
     seeds = seed_results(percent, tag)
+    write_means(percent, seeds, f"default (threshold {seeds[-1]['setting']['threshold']}), untagged")
+
+
+def write_means(percent: int, seeds: list[dict], variant: str) -> None:
+    """summary.json: the seeds' mean self-training and supervised test F1, their count and variant."""
     for key, field in (
         (f"f1_{percent}pct", "selftrain_test_micro_f1"),
         (f"f1_{percent}pct_supervised", "supervised_test_micro_f1"),
     ):
         update_summary(f"selftrain.chemprot.{key}", round(100 * mean(r[field] for r in seeds), 2))
     update_summary(f"selftrain.chemprot.seeds_{percent}pct", len(seeds))
+    update_summary(f"selftrain.chemprot.variant_{percent}pct", variant)
 
 
 def choose_by_dev(percent: int, teacher_tag: str, variants: list[str]) -> None:
@@ -180,14 +186,9 @@ def choose_by_dev(percent: int, teacher_tag: str, variants: list[str]) -> None:
         sys.exit(f"the variants have results for different seeds ({seed_sets}); run the missing ones first")
     best = max(variants, key=lambda v: means[v])
     seeds = chosen_seeds[best]
-    for key, field in (
-        (f"f1_{percent}pct", "selftrain_test_micro_f1"),
-        (f"f1_{percent}pct_supervised", "supervised_test_micro_f1"),
-    ):
-        update_summary(f"selftrain.chemprot.{key}", round(100 * mean(r[field] for r in seeds), 2))
-    update_summary(f"selftrain.chemprot.seeds_{percent}pct", len(seeds))
-    update_summary(
-        f"selftrain.chemprot.variant_{percent}pct",
+    write_means(
+        percent,
+        seeds,
         f"{best} (threshold {seeds[0]['setting']['threshold']}), chosen by mean dev F1 over "
         + ", ".join(f"{v} {100 * means[v]:.2f}" for v in variants),
     )
