@@ -176,10 +176,7 @@ def choose_by_dev(percent: int, teacher_tag: str, variants: list[str]) -> None:
         if not seeds:
             sys.exit(f"no results for variant {variant!r}: selftrain_chemprot_{percent}pct_s*{suffix}.json")
         chosen_seeds[variant] = seeds
-        devs = [
-            next(r for r in s["rounds"] if r["round"] == s["selected_round"])["dev_micro_f1"] for s in seeds
-        ]
-        means[variant] = mean(devs)
+        means[variant] = mean(selected_round(s)["dev_micro_f1"] for s in seeds)
         print(f"{variant}: {len(seeds)} seeds, mean dev {100 * means[variant]:.2f}")
     seed_sets = {v: sorted(s["setting"]["seed"] for s in chosen_seeds[v]) for v in variants}
     if len({tuple(seeds) for seeds in seed_sets.values()}) != 1:
@@ -193,6 +190,11 @@ def choose_by_dev(percent: int, teacher_tag: str, variants: list[str]) -> None:
         + ", ".join(f"{v} {100 * means[v]:.2f}" for v in variants),
     )
     print(f"summary.json: {best}")
+
+
+def selected_round(report: dict) -> dict:
+    """The dev-selected round's entry of a self-training report."""
+    return next(r for r in report["rounds"] if r["round"] == report["selected_round"])
 
 
 def seed_results(percent: int, tag: str) -> list[dict]:
@@ -212,7 +214,7 @@ def steps_matched_control(
     from biorelex.training.selftrain import finished_run, run_facts
     from biorelex.training.trainer import train
 
-    selected = next(r for r in report["rounds"] if r["round"] == report["selected_round"])
+    selected = selected_round(report)
     epochs = math.ceil(args.epochs * selected["train_pairs"] / report["labeled_pairs"])
     config = load_config(chemprot, [*overrides, f"train.epochs={epochs}"])
     run_dir = args.runs / "control_steps_matched"

@@ -56,20 +56,12 @@ def select_pseudo_labels(
     keeps at most ``ceil(share_c * K)`` rows, ``share_c`` its share of the labelled pairs and ``K``
     the eligible rows (capped at ``max_pseudo``); with ``"none"`` the ``K`` most confident rows.
     """
-    if probabilities.ndim != 2 or probabilities.shape[1] != len(labeled_counts):
-        raise ConfigError(
-            f"teacher probabilities of shape {probabilities.shape} do not match {len(labeled_counts)} classes"
-        )
-    if balance not in ("labeled", "none"):
-        raise ConfigError(f"self_train.balance must be 'labeled' or 'none', got {balance!r}")
-    classes = probabilities.argmax(axis=1)
-    confidence = probabilities.max(axis=1)
-    eligible = [int(i) for i in np.argsort(-confidence, kind="stable") if confidence[i] >= threshold]
-    budget = min(len(eligible), max_pseudo) if max_pseudo else len(eligible)
-    if balance == "none":
+    classes, confidence, eligible, budget, caps = _eligibility(
+        probabilities, labeled_counts, threshold, balance, max_pseudo
+    )
+    if caps is None:
         chosen = eligible[:budget]
     else:
-        caps = _class_caps(labeled_counts, budget)
         taken = [0] * len(labeled_counts)
         chosen = []
         for row in eligible:
@@ -79,11 +71,6 @@ def select_pseudo_labels(
                 chosen.append(row)
         chosen = chosen[:budget]
     return [(row, int(classes[row]), float(confidence[row])) for row in chosen]
-
-
-def _class_caps(labeled_counts: Sequence[int], budget: int) -> list[int]:
-    total = sum(labeled_counts)
-    return [math.ceil(count / total * budget) if total else 0 for count in labeled_counts]
 
 
 def selection_limits(
@@ -98,14 +85,37 @@ def selection_limits(
     A class whose eligible pairs exceed its cap is limited by the cap, not the threshold: lowering
     ``threshold`` cannot add pseudo-labels of that class (see :func:`select_pseudo_labels`).
     """
+    classes, _, eligible, _, caps = _eligibility(
+        probabilities, labeled_counts, threshold, balance, max_pseudo
+    )
+    per_class = Counter(int(classes[row]) for row in eligible)
+    return [per_class.get(c, 0) for c in range(len(labeled_counts))], caps
+
+
+def _eligibility(
+    probabilities: np.ndarray,
+    labeled_counts: Sequence[int],
+    threshold: float,
+    balance: str,
+    max_pseudo: int,
+) -> tuple[np.ndarray, np.ndarray, list[int], int, list[int] | None]:
+    """Predicted class and confidence per row, the rows reaching ``threshold`` (most confident
+    first), the pseudo-label budget and, with ``balance = "labeled"``, each class's cap."""
+    if probabilities.ndim != 2 or probabilities.shape[1] != len(labeled_counts):
+        raise ConfigError(
+            f"teacher probabilities of shape {probabilities.shape} do not match {len(labeled_counts)} classes"
+        )
+    if balance not in ("labeled", "none"):
+        raise ConfigError(f"self_train.balance must be 'labeled' or 'none', got {balance!r}")
     classes = probabilities.argmax(axis=1)
-    confident = probabilities.max(axis=1) >= threshold
-    eligible = [int(np.sum(confident & (classes == c))) for c in range(len(labeled_counts))]
+    confidence = probabilities.max(axis=1)
+    eligible = [int(i) for i in np.argsort(-confidence, kind="stable") if confidence[i] >= threshold]
+    budget = min(len(eligible), max_pseudo) if max_pseudo else len(eligible)
     if balance == "none":
-        return eligible, None
-    total_eligible = sum(eligible)
-    budget = min(total_eligible, max_pseudo) if max_pseudo else total_eligible
-    return eligible, _class_caps(labeled_counts, budget)
+        return classes, confidence, eligible, budget, None
+    total = sum(labeled_counts)
+    caps = [math.ceil(count / total * budget) if total else 0 for count in labeled_counts]
+    return classes, confidence, eligible, budget, caps
 
 
 class SelfTrainHooks:
