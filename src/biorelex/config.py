@@ -219,7 +219,9 @@ class SelfTrainConfig(_Section):
         threshold: a pseudo-label is kept when the teacher's top probability reaches it.
         balance: ``labeled`` caps each class's share of the kept pseudo-labels at its share of
             the labelled training pairs (most confident first), so the confident majority class
-            cannot swamp the rare ones; ``none`` keeps every pair above the threshold.
+            cannot swamp the rare ones; ``uniform`` shares them equally among the classes (a
+            class short of confident pairs passes its share on), so rare classes get more than
+            their labelled share; ``none`` keeps every pair above the threshold.
         max_pseudo: keep at most this many pseudo-labels per round (most confident first); 0 = all.
         unlabeled: files (any readable format, entities given; relations ignored) whose candidate
             pairs are pseudo-labelled.
@@ -231,7 +233,7 @@ class SelfTrainConfig(_Section):
 
     rounds: int = 2
     threshold: float = 0.9
-    balance: Literal["labeled", "none"] = "labeled"
+    balance: Literal["labeled", "uniform", "none"] = "labeled"
     max_pseudo: int = 0
     unlabeled: list[str] = []
     unlabeled_rest: bool = True

@@ -51,6 +51,26 @@ def test_labeled_balance_caps_each_class_at_its_labelled_share() -> None:
         select_pseudo_labels(PROBABILITIES, [1, 1], threshold=0.9)
 
 
+def test_uniform_balance_shares_the_budget_equally_and_passes_on_what_a_class_cannot_use() -> None:
+    # budget 3 of 5 eligible rows (3 / 1 / 1 per class): equal caps 1 / 1 / 1, so both rare classes
+    # get their confident row, where "labeled" (shares 2/1/1: caps 2/1/1) spends 2 on negatives
+    chosen = select_pseudo_labels(PROBABILITIES, [2, 1, 1], threshold=0.9, balance="uniform", max_pseudo=3)
+    assert [row for row, _, _ in chosen] == [1, 5, 3]
+    labeled = select_pseudo_labels(PROBABILITIES, [2, 1, 1], threshold=0.9, max_pseudo=3)
+    assert [row for row, _, _ in labeled] == [1, 2, 5]
+    # budget 4 at 0.5 (eligible 3 / 2 / 1): class 2 can use 1 of its share, class 1 takes 2, negatives 1
+    assert selection_limits(PROBABILITIES, [2, 1, 1], 0.5, balance="uniform", max_pseudo=4) == (
+        [3, 2, 1],
+        [1, 2, 1],
+    )
+    # no budget limit: every class keeps all its eligible rows; a class never labelled keeps none
+    assert selection_limits(PROBABILITIES, [2, 1, 1], 0.9, balance="uniform")[1] == [3, 1, 1]
+    chosen = select_pseudo_labels(PROBABILITIES, [3, 1, 0], threshold=0.9, balance="uniform")
+    assert sorted(row for row, _, _ in chosen) == [0, 1, 2, 3]
+    with pytest.raises(ConfigError, match="'uniform'"):
+        select_pseudo_labels(PROBABILITIES, [2, 1, 1], threshold=0.9, balance="equal")
+
+
 def test_selection_limits_say_whether_the_threshold_or_the_class_cap_binds() -> None:
     # at 0.9: 3 negative, 1 class-1 and 1 class-2 rows are eligible; shares 2/1/1 of 5 give caps 3/2/2
     assert selection_limits(PROBABILITIES, [2, 1, 1], threshold=0.9) == ([3, 1, 1], [3, 2, 2])

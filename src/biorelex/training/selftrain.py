@@ -54,7 +54,10 @@ def select_pseudo_labels(
     ``probabilities``: ``(pairs, classes)``; ``labeled_counts``: labelled pairs per class. A row is
     eligible when its top probability reaches ``threshold``. With ``balance = "labeled"`` class ``c``
     keeps at most ``ceil(share_c * K)`` rows, ``share_c`` its share of the labelled pairs and ``K``
-    the eligible rows (capped at ``max_pseudo``); with ``"none"`` the ``K`` most confident rows.
+    the eligible rows (capped at ``max_pseudo``). With ``"uniform"`` the ``K`` rows are shared
+    equally among the classes with labelled pairs, and a class with fewer eligible rows than its
+    share passes the rest on to the others (class-balanced self-training). With ``"none"``: the
+    ``K`` most confident rows.
     """
     classes, confidence, eligible, budget, caps = _eligibility(
         probabilities, labeled_counts, threshold, balance, max_pseudo
@@ -80,7 +83,7 @@ def selection_limits(
     balance: str = "labeled",
     max_pseudo: int = 0,
 ) -> tuple[list[int], list[int] | None]:
-    """Per class: pool pairs reaching ``threshold`` and, with ``balance = "labeled"``, the cap.
+    """Per class: pool pairs reaching ``threshold`` and, unless ``balance = "none"``, the cap.
 
     A class whose eligible pairs exceed its cap is limited by the cap, not the threshold: lowering
     ``threshold`` cannot add pseudo-labels of that class (see :func:`select_pseudo_labels`).
@@ -100,22 +103,41 @@ def _eligibility(
     max_pseudo: int,
 ) -> tuple[np.ndarray, np.ndarray, list[int], int, list[int] | None]:
     """Predicted class and confidence per row, the rows reaching ``threshold`` (most confident
-    first), the pseudo-label budget and, with ``balance = "labeled"``, each class's cap."""
+    first), the pseudo-label budget and, unless ``balance = "none"``, each class's cap."""
     if probabilities.ndim != 2 or probabilities.shape[1] != len(labeled_counts):
         raise ConfigError(
             f"teacher probabilities of shape {probabilities.shape} do not match {len(labeled_counts)} classes"
         )
-    if balance not in ("labeled", "none"):
-        raise ConfigError(f"self_train.balance must be 'labeled' or 'none', got {balance!r}")
+    if balance not in ("labeled", "uniform", "none"):
+        raise ConfigError(f"self_train.balance must be 'labeled', 'uniform' or 'none', got {balance!r}")
     classes = probabilities.argmax(axis=1)
     confidence = probabilities.max(axis=1)
     eligible = [int(i) for i in np.argsort(-confidence, kind="stable") if confidence[i] >= threshold]
     budget = min(len(eligible), max_pseudo) if max_pseudo else len(eligible)
     if balance == "none":
         return classes, confidence, eligible, budget, None
+    if balance == "uniform":
+        per_class = Counter(int(classes[row]) for row in eligible)
+        available = [per_class.get(c, 0) if count else 0 for c, count in enumerate(labeled_counts)]
+        return classes, confidence, eligible, budget, _equal_shares(available, budget)
     total = sum(labeled_counts)
     caps = [math.ceil(count / total * budget) if total else 0 for count in labeled_counts]
     return classes, confidence, eligible, budget, caps
+
+
+def _equal_shares(available: Sequence[int], budget: int) -> list[int]:
+    """Caps summing to at most ``budget``, as equal as ``available`` (rows per class) allows.
+
+    Classes are filled from the scarcest: each takes ``min(available, ceil(left / classes left))``,
+    so what a scarce class cannot use goes to the others. A class with nothing available gets 0.
+    """
+    caps = [0] * len(available)
+    wanting = sorted((c for c, n in enumerate(available) if n > 0), key=lambda c: available[c])
+    left = budget
+    for position, c in enumerate(wanting):
+        caps[c] = min(available[c], math.ceil(left / (len(wanting) - position)))
+        left -= caps[c]
+    return caps
 
 
 class SelfTrainHooks:
@@ -214,9 +236,10 @@ def _pseudo_label(
             facts["capped_classes"] = capped
             if capped:
                 logger.info(
-                    "pseudo-labels of %s are limited by the class cap (self_train.balance = 'labeled'"
+                    "pseudo-labels of %s are limited by the class cap (self_train.balance = %r"
                     " and max_pseudo), not by the threshold %.2f",
                     ", ".join(capped),
+                    settings.balance,
                     settings.threshold,
                 )
     if known:
