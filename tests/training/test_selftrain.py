@@ -12,7 +12,13 @@ from biorelex.cli import app
 from biorelex.config import load_config
 from biorelex.errors import ConfigError
 from biorelex.training.data import labeled_fraction
-from biorelex.training.selftrain import PSEUDO_FILE, select_pseudo_labels, selection_limits, self_train
+from biorelex.training.selftrain import (
+    PSEUDO_FILE,
+    _accuracy_per_class,
+    select_pseudo_labels,
+    selection_limits,
+    self_train,
+)
 from tests.conftest import tiny_config, write_pair_corpus
 
 PROBABILITIES = np.array(
@@ -89,6 +95,22 @@ def test_selection_limits_say_whether_the_threshold_or_the_class_cap_binds() -> 
     assert selection_limits(PROBABILITIES, [2, 1, 1], threshold=0.9, balance="none") == ([3, 1, 1], None)
 
 
+def test_pseudo_label_accuracy_is_reported_per_predicted_class() -> None:
+    # (predicted, hidden gold); a gold of None is the negative class
+    known = [
+        ("CPR:4", "CPR:4"),
+        ("CPR:4", None),
+        ("no_relation", None),
+        ("no_relation", "CPR:3"),
+        ("CPR:3", "CPR:3"),
+    ]
+    assert _accuracy_per_class(known, ["no_relation", "CPR:3", "CPR:4", "CPR:9"]) == {
+        "no_relation": 0.5,
+        "CPR:3": 1.0,
+        "CPR:4": 0.5,
+    }
+
+
 def test_labeled_fraction_is_reproducible_and_partitions_the_documents() -> None:
     documents = list(range(40))
     kept, rest = labeled_fraction(documents, 0.25, seed=3)  # type: ignore[arg-type]
@@ -123,6 +145,10 @@ def test_self_training_runs_two_rounds_end_to_end(tiny_encoder_dir, tmp_path) ->
         assert entry["train_pairs"] == 32 + entry["pseudo_labels"]
         assert sum(entry["pseudo_per_class"].values()) == entry["pseudo_labels"]
         assert 0.0 <= entry["pseudo_accuracy"] <= 1.0  # the 32 left-out pairs' hidden labels are known
+        per_class = entry["pseudo_accuracy_per_class"]
+        # the classes whose pseudo-labels include a left-out pair (the extra pool's labels are unknown)
+        assert set(per_class) <= {name for name, count in entry["pseudo_per_class"].items() if count}
+        assert all(0.0 <= share <= 1.0 for share in per_class.values())
         assert entry["dev_micro_f1"] is not None and entry["test_micro_f1"] is not None
         assert (tmp_path / "st" / f"round{entry['round']}" / "model").is_dir()
     best = max(rounds, key=lambda r: r["dev_micro_f1"])
