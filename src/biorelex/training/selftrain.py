@@ -243,20 +243,22 @@ def _pseudo_label(
                     settings.threshold,
                 )
     if known:
-        correct = sum(1 for predicted, gold in known if (gold or labels.labels[0]) == predicted)
-        facts["pseudo_accuracy"] = round(correct / len(known), 4)
-        facts["pseudo_accuracy_per_class"] = _accuracy_per_class(known, labels.labels)
+        facts["pseudo_accuracy"], facts["pseudo_accuracy_per_class"] = _pseudo_accuracy(known, labels.labels)
     return pseudo, facts
 
 
-def _accuracy_per_class(known: list[tuple[str, str | None | bool]], names: Sequence[str]) -> dict[str, float]:
-    """Of the pseudo-labels of each class whose hidden gold label is known, the share that is right."""
+def _pseudo_accuracy(
+    known: list[tuple[str, str | None | bool]], names: Sequence[str]
+) -> tuple[float, dict[str, float]]:
+    """Of the pseudo-labels whose hidden gold label is known (``None`` = the negative ``names[0]``),
+    the share that is right: overall and per predicted class."""
     right: Counter[str] = Counter()
     given: Counter[str] = Counter()
     for predicted, gold in known:
         given[predicted] += 1
         right[predicted] += (gold or names[0]) == predicted
-    return {name: round(right[name] / given[name], 4) for name in names if given[name]}
+    per_class = {name: round(right[name] / given[name], 4) for name in names if given[name]}
+    return round(sum(right.values()) / len(known), 4), per_class
 
 
 def run_facts(result_summary: dict[str, Any]) -> dict[str, Any]:
