@@ -89,10 +89,10 @@ def main() -> None:
     )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    percent = round(100 * args.fraction)
+    tag = f"_teacher_{args.teacher.name}" if args.teacher else ""
     if args.choose_by_dev:
-        percent = round(100 * args.fraction)
-        teacher_tag = f"_teacher_{args.teacher.name}" if args.teacher else ""
-        choose_by_dev(percent, teacher_tag, args.choose_by_dev)
+        choose_by_dev(percent, tag, args.choose_by_dev)
         return
     if args.runs is None:
         parser.error("--runs is required to train")
@@ -122,8 +122,6 @@ def main() -> None:
     if args.control:
         report["control"] = steps_matched_control(chemprot, overrides, report, args)
     command = "python benchmarks/selftrain.py " + " ".join(sys.argv[1:])
-    percent = round(100 * args.fraction)
-    tag = f"_teacher_{args.teacher.name}" if args.teacher else ""
     variant = f"_{args.tag}" if args.tag else ""
     path = BENCH_DIR / "results" / f"selftrain_chemprot_{percent}pct_s{args.seed}{tag}{variant}.json"
     record = {"provenance": provenance(command), "overrides": overrides, **report}

@@ -59,21 +59,7 @@ def select_pseudo_labels(
     share passes the rest on to the others (class-balanced self-training). With ``"none"``: the
     ``K`` most confident rows.
     """
-    classes, confidence, eligible, budget, caps = _eligibility(
-        probabilities, labeled_counts, threshold, balance, max_pseudo
-    )
-    if caps is None:
-        chosen = eligible[:budget]
-    else:
-        taken = [0] * len(labeled_counts)
-        chosen = []
-        for row in eligible:
-            label = int(classes[row])
-            if taken[label] < caps[label]:
-                taken[label] += 1
-                chosen.append(row)
-        chosen = chosen[:budget]
-    return [(row, int(classes[row]), float(confidence[row])) for row in chosen]
+    return _select(probabilities, labeled_counts, threshold, balance, max_pseudo)[0]
 
 
 def selection_limits(
@@ -88,22 +74,20 @@ def selection_limits(
     A class whose eligible pairs exceed its cap is limited by the cap, not the threshold: lowering
     ``threshold`` cannot add pseudo-labels of that class (see :func:`select_pseudo_labels`).
     """
-    classes, _, eligible, _, caps = _eligibility(
-        probabilities, labeled_counts, threshold, balance, max_pseudo
-    )
-    per_class = Counter(int(classes[row]) for row in eligible)
-    return [per_class.get(c, 0) for c in range(len(labeled_counts))], caps
+    _, eligible, caps = _select(probabilities, labeled_counts, threshold, balance, max_pseudo)
+    return eligible, caps
 
 
-def _eligibility(
+def _select(
     probabilities: np.ndarray,
     labeled_counts: Sequence[int],
     threshold: float,
     balance: str,
     max_pseudo: int,
-) -> tuple[np.ndarray, np.ndarray, list[int], int, list[int] | None]:
-    """Predicted class and confidence per row, the rows reaching ``threshold`` (most confident
-    first), the pseudo-label budget and, unless ``balance = "none"``, each class's cap."""
+) -> tuple[list[tuple[int, int, float]], list[int], list[int] | None]:
+    """The chosen ``(row, class, confidence)`` (:func:`select_pseudo_labels`), the rows reaching
+    ``threshold`` per class and, unless ``balance = "none"``, each class's cap
+    (:func:`selection_limits`), from one pass over ``probabilities``."""
     if probabilities.ndim != 2 or probabilities.shape[1] != len(labeled_counts):
         raise ConfigError(
             f"teacher probabilities of shape {probabilities.shape} do not match {len(labeled_counts)} classes"
@@ -113,16 +97,30 @@ def _eligibility(
     classes = probabilities.argmax(axis=1)
     confidence = probabilities.max(axis=1)
     eligible = [int(i) for i in np.argsort(-confidence, kind="stable") if confidence[i] >= threshold]
+    counted = Counter(int(classes[row]) for row in eligible)
+    per_class = [counted.get(c, 0) for c in range(len(labeled_counts))]
     budget = min(len(eligible), max_pseudo) if max_pseudo else len(eligible)
+    caps: list[int] | None
     if balance == "none":
-        return classes, confidence, eligible, budget, None
-    if balance == "uniform":
-        per_class = Counter(int(classes[row]) for row in eligible)
-        available = [per_class.get(c, 0) if count else 0 for c, count in enumerate(labeled_counts)]
-        return classes, confidence, eligible, budget, _equal_shares(available, budget)
-    total = sum(labeled_counts)
-    caps = [math.ceil(count / total * budget) if total else 0 for count in labeled_counts]
-    return classes, confidence, eligible, budget, caps
+        caps = None
+        rows = eligible[:budget]
+    else:
+        if balance == "uniform":
+            available = [n if count else 0 for n, count in zip(per_class, labeled_counts, strict=True)]
+            caps = _equal_shares(available, budget)
+        else:
+            total = sum(labeled_counts)
+            caps = [math.ceil(count / total * budget) if total else 0 for count in labeled_counts]
+        taken = [0] * len(labeled_counts)
+        rows = []
+        for row in eligible:
+            label = int(classes[row])
+            if taken[label] < caps[label]:
+                taken[label] += 1
+                rows.append(row)
+        rows = rows[:budget]
+    chosen = [(row, int(classes[row]), float(confidence[row])) for row in rows]
+    return chosen, per_class, caps
 
 
 def _equal_shares(available: Sequence[int], budget: int) -> list[int]:
@@ -203,10 +201,7 @@ def _pseudo_label(
         teacher = RelationModel.load(teacher_dir / "model", default_device())
         examples = TorchClassifier(teacher).encode(pool)
         probabilities = torch_predict_proba(teacher, examples, config.train.eval_batch_size)
-        chosen = select_pseudo_labels(
-            probabilities, labeled_counts, settings.threshold, settings.balance, settings.max_pseudo
-        )
-        eligible, caps = selection_limits(
+        chosen, eligible, caps = _select(
             probabilities, labeled_counts, settings.threshold, settings.balance, settings.max_pseudo
         )
         stored = {
