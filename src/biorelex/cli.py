@@ -1001,5 +1001,27 @@ def pretrain(
     )
 
 
+@app.command()
+def interpolate(
+    adapted: Annotated[str, typer.Argument(help="The domain-adapted encoder (a `pretrain` output folder).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Output folder (encoder in OUT/encoder).")],
+    weight: Annotated[
+        float, typer.Option(help="Share of the adapted encoder: 0 = the original, 1 = the adapted one.")
+    ] = 0.5,
+    original: Annotated[
+        Optional[str], typer.Option(help="The encoder it was adapted from (default: the embedded MiniLM).")
+    ] = None,
+) -> None:
+    """Interpolate an encoder and its domain-adapted version in weight space (keeps part of each)."""
+    try:
+        from biorelex.training.pretrain import interpolate_encoders
+
+        interpolate_encoders(original, adapted, weight, output)
+    except BiorelexError as exc:
+        _fail(exc)
+        return
+    typer.echo(f"encoder {1 - weight:.2f} x original + {weight:.2f} x {adapted}: {output / 'encoder'}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -264,6 +264,10 @@ class JointConfig(_Section):
         label_embedding_dim: size of the learned embeddings of the (argmax) NER labels
             concatenated to the hidden states for RE.
         label_embeddings: ablation switch: ``false`` feeds the hidden states alone.
+        word_shape_dim: size of a learned embedding of each word's shape (lower, Title, UPPER,
+            mixed case, digits, letters+digits, punctuation) joined to its hidden state before
+            the NER FFNN and the RE projections. It gives back the case cue that an uncased
+            tokenizer (the embedded MiniLM's) throws away. 0 (the default, the paper's design) = off.
         ffnn: ``separate`` FFNN_head and FFNN_tail projections, one ``shared`` FFNN, or ``none``.
         ffnn_size: output size m of the FFNN projections.
         scorer: ``biaffine`` (U, W, b) or ``linear`` (W, b only).
@@ -279,12 +283,20 @@ class JointConfig(_Section):
     ner_hidden: int = 256
     label_embedding_dim: int = 64
     label_embeddings: bool = True
+    word_shape_dim: int = 0
     ffnn: Literal["separate", "shared", "none"] = "separate"
     ffnn_size: int = 256
     scorer: Literal["biaffine", "linear"] = "biaffine"
     ramp_epochs: float = 1.0
     re_entities: Literal["predicted", "gold", "gold_during_ramp"] = "gold_during_ramp"
     splitter: str = "pysbd"
+
+    @field_validator("word_shape_dim")
+    @classmethod
+    def _not_negative(cls, value: int) -> int:
+        if value < 0:
+            raise ValueError("must be 0 (off) or a positive embedding size")
+        return value
 
 
 class RunConfig(_Section):

@@ -7,7 +7,7 @@ import torch
 
 from biorelex.config import JointConfig, ModelConfig
 from biorelex.data.tagging import TaggedEntity, TaggedRelation, TaggedSentence, bioes_tags
-from biorelex.models.joint.model import JointModel
+from biorelex.models.joint.model import SHAPES, JointModel, word_shape
 from biorelex.models.joint.scorer import BiaffineScorer
 from biorelex.training.joint import re_weight
 
@@ -79,7 +79,14 @@ def test_lambda_ramps_linearly_then_stays_at_one():
 
 @pytest.mark.parametrize(
     "ablation",
-    [{}, {"label_embeddings": False}, {"ffnn": "shared"}, {"ffnn": "none"}, {"scorer": "linear"}],
+    [
+        {},
+        {"label_embeddings": False},
+        {"ffnn": "shared"},
+        {"ffnn": "none"},
+        {"scorer": "linear"},
+        {"word_shape_dim": 4},
+    ],
 )
 def test_shapes_and_ablations(tiny_bert, tiny_tokenizer, ablation):
     model = make_model(tiny_bert, tiny_tokenizer, **ablation)
@@ -97,6 +104,35 @@ def test_shapes_and_ablations(tiny_bert, tiny_tokenizer, ablation):
     if ablation.get("ffnn") == "none":
         assert model.head.head_projection is None
     assert (model.head.label_embedding is None) == (ablation.get("label_embeddings") is False)
+    assert (model.head.shape_embedding is None) == ("word_shape_dim" not in ablation)
+    if "word_shape_dim" in ablation:
+        assert "head.shape_embedding.weight" in grads
+
+
+def test_word_shapes_by_hand():
+    words = ["kinase", "Smith", "A", "EGFR", "mRNA", "McCain", "1990", "3.5", "CYP3A4", "p53", ",", "-"]
+    expected = ["lower", "title", "title", "upper", "mixed", "mixed", "digits", "digits"]
+    expected += ["alphanumeric", "alphanumeric", "other", "other"]
+    assert [SHAPES[word_shape(w)] for w in words] == expected
+
+
+def test_word_shapes_give_back_the_case_an_uncased_tokenizer_drops(tiny_bert, tiny_tokenizer):
+    lower, title = "aspirin inhibits cox 1 .", "Aspirin inhibits COX 1 ."
+    plain = make_model(tiny_bert, tiny_tokenizer)
+    a, b = plain.encode(sentence(lower, []), lower), plain.encode(sentence(title, []), title)
+    assert a.input_ids == b.input_ids  # the uncased tokenizer sees the same sentence
+    assert [SHAPES[i] for i in b.shapes] == ["title", "lower", "upper", "digits", "other"]
+    plain.eval()
+    with torch.no_grad():
+        assert torch.equal(plain(plain.collate([a])).tag_logits, plain(plain.collate([b])).tag_logits)
+    shaped = make_model(tiny_bert, tiny_tokenizer, word_shape_dim=4)
+    shaped.eval()
+    with torch.no_grad():
+        batch = shaped.collate([a, b])
+        assert batch["word_shapes"][1].tolist() == list(b.shapes)
+        logits = shaped(batch).tag_logits
+    assert not torch.allclose(logits[0, 0], logits[1, 0])  # "aspirin" vs "Aspirin"
+    assert torch.allclose(logits[0, 1], logits[1, 1])  # "inhibits" is lower case in both
 
 
 def test_candidates_are_pairs_of_entity_last_words_with_gold_or_neg(tiny_bert, tiny_tokenizer):
@@ -132,9 +168,12 @@ def test_truncation_is_counted_and_drops_no_kept_word(tiny_bert, tiny_tokenizer)
     assert example.relations == ((0, 1, RELATIONS.index("Activate")),)
 
 
-def test_overfit_two_sentences_then_save_and_load_identically(tiny_bert, tiny_tokenizer, tmp_path):
+@pytest.mark.parametrize("word_shape_dim", [0, 4])
+def test_overfit_two_sentences_then_save_and_load_identically(
+    tiny_bert, tiny_tokenizer, tmp_path, word_shape_dim
+):
     torch.manual_seed(0)
-    model = make_model(tiny_bert, tiny_tokenizer)
+    model = make_model(tiny_bert, tiny_tokenizer, word_shape_dim=word_shape_dim)
     examples = [model.encode(A, TEXT_A), model.encode(B, TEXT_B)]
     batch = model.collate(examples)
     optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
@@ -159,3 +198,4 @@ def test_overfit_two_sentences_then_save_and_load_identically(tiny_bert, tiny_to
     assert torch.equal(again.tag_logits, output.tag_logits)
     assert torch.equal(again.relation_logits, output.relation_logits)
     assert loaded.tags == TAGS and loaded.relations == RELATIONS
+    assert loaded.joint.word_shape_dim == word_shape_dim

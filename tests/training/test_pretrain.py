@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from biorelex.cli import app
 from biorelex.errors import ConfigError
-from biorelex.training.pretrain import PretrainConfig, pack, pretrain, rate_factors
+from biorelex.training.pretrain import PretrainConfig, interpolate_encoders, pack, pretrain, rate_factors
 
 runner = CliRunner()
 SENTENCES = [
@@ -149,3 +149,67 @@ def test_masked_positions_only_loss_equals_the_full_model_loss(tiny_encoder_dir,
         full = model(input_ids=masked, labels=labels).loss
         assert float(mlm_loss(model, head, masked, labels)) == pytest.approx(float(full), abs=1e-5)
         assert float(mlm_loss(model, None, masked, labels)) == pytest.approx(float(full), abs=1e-6)
+
+
+def test_interpolation_is_the_weighted_mean_of_every_weight(tiny_encoder_dir, tiny_tokenizer, tmp_path):
+    import torch
+    from transformers import AutoModel
+
+    from biorelex.models.encoder import load_encoder
+
+    original = AutoModel.from_pretrained(tiny_encoder_dir)  # with its pooler, saved as the original
+    original.save_pretrained(tmp_path / "original")
+    tiny_tokenizer.save_pretrained(tmp_path / "original")
+    shifted = AutoModel.from_pretrained(tmp_path / "original")
+    with torch.no_grad():
+        for parameter in shifted.parameters():
+            parameter.add_(1.0)
+    shifted.save_pretrained(tmp_path / "adapted")
+    tiny_tokenizer.save_pretrained(tmp_path / "adapted")
+    result = runner.invoke(
+        app,
+        [
+            "interpolate",
+            str(tmp_path / "adapted"),
+            "--original",
+            str(tmp_path / "original"),
+            "--weight",
+            "0.25",
+            "-o",
+            str(tmp_path / "mixed"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    mixed, _ = load_encoder(str(tmp_path / "mixed"))  # a normal encoder folder
+    reference = dict(original.named_parameters())
+    for name, value in mixed.named_parameters():
+        assert torch.allclose(value, reference[name] + 0.25), name
+    summary = json.loads((tmp_path / "mixed" / "encoder" / "interpolate.json").read_text())
+    assert summary["weight"] == 0.25 and summary["adapted"] == str(tmp_path / "adapted")
+    same = interpolate_encoders(str(tmp_path / "original"), tmp_path / "adapted", 0.0, tmp_path / "zero")
+    assert same["weight"] == 0.0
+    zero, _ = load_encoder(str(tmp_path / "zero"))
+    assert all(torch.equal(v, reference[n]) for n, v in zero.named_parameters())
+
+
+def test_interpolation_refuses_another_vocabulary_or_architecture(tiny_encoder_dir, tmp_path):
+    from transformers import AutoModel, BertConfig, BertModel, BertTokenizerFast
+
+    other = BertTokenizerFast(
+        vocab={t: i for i, t in enumerate(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "a"])}
+    )
+    AutoModel.from_pretrained(tiny_encoder_dir).save_pretrained(tmp_path / "vocab")
+    other.save_pretrained(tmp_path / "vocab")
+    with pytest.raises(ConfigError, match="another vocabulary"):
+        interpolate_encoders(str(tiny_encoder_dir), tmp_path / "vocab", 0.5, tmp_path / "out")
+    config = BertConfig.from_pretrained(tiny_encoder_dir)
+    config.num_hidden_layers = 1
+    BertModel(config).save_pretrained(tmp_path / "small")
+    from transformers import AutoTokenizer
+
+    AutoTokenizer.from_pretrained(tiny_encoder_dir).save_pretrained(tmp_path / "small")
+    with pytest.raises(ConfigError, match="not the same architecture"):
+        interpolate_encoders(str(tiny_encoder_dir), tmp_path / "small", 0.5, tmp_path / "out")
+    with pytest.raises(ConfigError, match="outside 0..1"):
+        interpolate_encoders(str(tiny_encoder_dir), tmp_path / "small", 1.5, tmp_path / "out")
+    assert not (tmp_path / "out").exists()

@@ -33,6 +33,30 @@ logger = logging.getLogger(__name__)
 FORMAT_VERSION = 1
 KIND = JOINT_KIND
 
+# Word shapes (``joint.word_shape_dim``): the case cue an uncased tokenizer throws away. 0 is padding.
+SHAPES = ("pad", "lower", "title", "upper", "mixed", "digits", "alphanumeric", "other")
+
+
+def word_shape(word: str) -> int:
+    """The index in :data:`SHAPES` of a word's shape.
+
+    ``lower`` ("kinase"), ``title`` ("Smith", "A"), ``upper`` ("IBM", "EGFR"), ``mixed`` letters of
+    both cases otherwise ("mRNA", "McCain"), ``digits`` (digits with no letters: "1990", "3.5"),
+    ``alphanumeric`` (letters and digits: "CYP3A4", "p53") and ``other`` (punctuation, symbols).
+    """
+    letters = [c for c in word if c.isalpha()]
+    if not letters:
+        return SHAPES.index("digits") if any(c.isdigit() for c in word) else SHAPES.index("other")
+    if any(c.isdigit() for c in word):
+        return SHAPES.index("alphanumeric")
+    if all(c.islower() for c in letters):
+        return SHAPES.index("lower")
+    if letters[0].isupper() and all(c.islower() for c in letters[1:]):
+        return SHAPES.index("title")
+    if all(c.isupper() for c in letters):
+        return SHAPES.index("upper")
+    return SHAPES.index("mixed")
+
 
 @dataclass(frozen=True)
 class JointExample:
@@ -44,6 +68,7 @@ class JointExample:
     entities: tuple[TaggedEntity, ...]
     relations: tuple[tuple[int, int, int], ...]  # (head entity index, tail entity index, class)
     truncated_words: int = 0
+    shapes: tuple[int, ...] = ()  # word_shape() of each kept word
 
     def __len__(self) -> int:
         return len(self.input_ids)
@@ -68,6 +93,10 @@ class JointHead(nn.Module):
     ) -> None:
         super().__init__()
         self.dropout = nn.Dropout(dropout)
+        self.shape_embedding = (
+            nn.Embedding(len(SHAPES), config.word_shape_dim, padding_idx=0) if config.word_shape_dim else None
+        )
+        hidden += config.word_shape_dim  # the shape embedding joins every word's hidden state
         self.ner = nn.Sequential(
             nn.Linear(hidden, config.ner_hidden),
             nn.ReLU(),
@@ -171,12 +200,19 @@ class JointModel(nn.Module):
             if r.head in remap and r.tail in remap and r.type in relation_index
         )
         entities = tuple(sentence.entities[k] for k in keep)
+        shapes = tuple(word_shape(word) for word in words[:kept])
         return JointExample(
-            tuple(encoded["input_ids"]), tuple(starts), tag_ids, entities, relations, len(words) - kept
+            tuple(encoded["input_ids"]),
+            tuple(starts),
+            tag_ids,
+            entities,
+            relations,
+            len(words) - kept,
+            shapes,
         )
 
     def collate(self, examples: Sequence[JointExample]) -> dict[str, torch.Tensor]:
-        """Pad a batch: sub-words (batch, seq) and words (batch, words)."""
+        """Pad a batch: sub-words (batch, seq) and words (batch, words); shape 0 pads."""
         pad = self.tokenizer.pad_token_id or 0
         seq = max(len(e.input_ids) for e in examples)
         n_words = max(1, max(len(e.word_starts) for e in examples))
@@ -185,6 +221,7 @@ class JointModel(nn.Module):
         starts = torch.zeros((len(examples), n_words), dtype=torch.long)
         word_mask = torch.zeros((len(examples), n_words), dtype=torch.bool)
         tags = torch.full((len(examples), n_words), -100, dtype=torch.long)
+        shapes = torch.zeros((len(examples), n_words), dtype=torch.long)
         for row, example in enumerate(examples):
             input_ids[row, : len(example)] = torch.tensor(example.input_ids)
             attention[row, : len(example)] = 1
@@ -192,23 +229,29 @@ class JointModel(nn.Module):
             starts[row, :k] = torch.tensor(example.word_starts, dtype=torch.long)
             word_mask[row, :k] = True
             tags[row, :k] = torch.tensor(example.tag_ids, dtype=torch.long)
+            shapes[row, : len(example.shapes)] = torch.tensor(example.shapes, dtype=torch.long)
         return {
             "input_ids": input_ids,
             "attention_mask": attention,
             "word_starts": starts,
             "word_mask": word_mask,
             "tags": tags,
+            "word_shapes": shapes,
         }
 
     # Forward -----------------------------------------------------------------------------------
 
     def word_states(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        """Hidden state of every word's first sub-word: (batch, words, hidden)."""
+        """Hidden state of every word's first sub-word (+ its shape embedding): (batch, words, hidden)."""
         hidden = self.encoder(
             input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]
         ).last_hidden_state  # (batch, seq, hidden)
         index = batch["word_starts"][..., None].expand(-1, -1, hidden.size(-1))  # (batch, words, hidden)
-        return self.head.dropout(hidden.gather(1, index))
+        words = hidden.gather(1, index)
+        if self.head.shape_embedding is not None:
+            shapes = self.head.shape_embedding(batch["word_shapes"]).to(words.dtype)  # (batch, words, d)
+            words = torch.cat([words, shapes], -1)  # (batch, words, hidden + d)
+        return self.head.dropout(words)
 
     def forward(
         self,
