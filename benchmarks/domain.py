@@ -39,10 +39,16 @@ from _common import BENCH_DIR, provenance, update_summary, write_json  # noqa: E
 
 
 def pretrain_tokens(encoder: str) -> int:
-    """Tokens of continued pre-training behind ``encoder`` (0 for an encoder never adapted here)."""
+    """Tokens of continued pre-training behind ``encoder`` (0 for an encoder never adapted here).
+
+    An interpolated encoder (``biorelex interpolate``) carries the tokens of its adapted half.
+    """
     from biorelex.models.encoder import resolve_encoder
 
-    record = Path(resolve_encoder(encoder)) / "pretrain.json"
+    folder = Path(resolve_encoder(encoder))
+    if (folder / "interpolate.json").exists():
+        return int(json.loads((folder / "interpolate.json").read_text()).get("adapted_pretrain_tokens") or 0)
+    record = folder / "pretrain.json"
     return int(json.loads(record.read_text())["tokens"]) if record.exists() else 0
 
 
