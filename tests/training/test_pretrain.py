@@ -213,3 +213,29 @@ def test_interpolation_refuses_another_vocabulary_or_architecture(tiny_encoder_d
     with pytest.raises(ConfigError, match="outside 0..1"):
         interpolate_encoders(str(tiny_encoder_dir), tmp_path / "small", 1.5, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_interpolation_takes_what_a_pretrain_output_lacks_from_the_original(
+    tiny_encoder_dir, tiny_tokenizer, tmp_path
+):
+    import torch
+    from transformers import AutoModel, AutoModelForMaskedLM
+
+    from biorelex.models.encoder import load_encoder
+
+    original = AutoModel.from_pretrained(tiny_encoder_dir)
+    original.save_pretrained(tmp_path / "original")
+    tiny_tokenizer.save_pretrained(tmp_path / "original")
+    mlm = AutoModelForMaskedLM.from_pretrained(tmp_path / "original")  # as `pretrain` saves: no pooler
+    with torch.no_grad():
+        for parameter in mlm.bert.parameters():
+            parameter.add_(1.0)
+    mlm.save_pretrained(tmp_path / "adapted" / "encoder")
+    tiny_tokenizer.save_pretrained(tmp_path / "adapted" / "encoder")
+    summary = interpolate_encoders(str(tmp_path / "original"), tmp_path / "adapted", 0.5, tmp_path / "mixed")
+    assert summary["from_original_only"] == ["pooler.dense.bias", "pooler.dense.weight"]
+    mixed, _ = load_encoder(str(tmp_path / "mixed"))
+    reference = dict(original.named_parameters())
+    for name, value in mixed.named_parameters():
+        shift = 0.0 if name.startswith("pooler.") else 0.5
+        assert torch.allclose(value, reference[name] + shift), name

@@ -392,30 +392,37 @@ def interpolate_encoders(
     Wortsman et al. 2022, does between a model and its fine-tuned copy): it keeps part of what
     the original learned (for all-MiniLM-L6-v2, its sentence-embedding training) while taking
     part of the adaptation. Both must share the architecture and the vocabulary; the original
-    tokenizer is written. Integer buffers (position ids) come from the original, and the adapted
-    encoder's MLM head is not kept (``pretrain --encoder OUT`` ties a new one). ``weight`` 0 is
-    the original, 1 the adapted encoder.
+    tokenizer is written. Integer buffers (position ids) and the weights the adapted checkpoint
+    lacks (a ``pretrain`` output has no pooler) come from the original, and the adapted encoder's
+    MLM head is not kept (``pretrain --encoder OUT`` ties a new one). ``weight`` 0 is the
+    original, 1 the adapted encoder.
     """
     import torch
+    from transformers import AutoModel
 
-    from biorelex.models.encoder import load_encoder
+    from biorelex.models.encoder import load_encoder, resolve_encoder
     from biorelex.models.serialization import atomic_directory
 
     if not 0.0 <= weight <= 1.0:
         raise ConfigError(f"--weight {weight} is outside 0..1 (0 = the original, 1 = the adapted encoder)")
     base, tokenizer = load_encoder(original)
-    other, other_tokenizer = load_encoder(str(adapted))
+    _, other_tokenizer = load_encoder(str(adapted))
     if tokenizer.get_vocab() != other_tokenizer.get_vocab():
         raise ConfigError(
             f"{adapted} has another vocabulary than {original or 'the embedded encoder'}; "
             "only an encoder adapted from the original (same tokenizer) can be interpolated with it"
         )
+    folder = Path(resolve_encoder(str(adapted)))
+    other, loading = AutoModel.from_pretrained(folder, output_loading_info=True)
+    # A pretrain output is saved with its MLM head and without the pooler: what the adapted
+    # checkpoint lacks was initialised at random on loading, so it is taken from the original.
+    absent = set(loading["missing_keys"])
     theirs = other.state_dict()
     mine = base.state_dict()
     if set(mine) != set(theirs):
-        missing = sorted(set(mine) ^ set(theirs))
+        differing = sorted(set(mine) ^ set(theirs))
         raise ConfigError(
-            f"{adapted} and the original differ in parameters (first: {missing[0]}): not the same architecture"
+            f"{adapted} and the original differ in parameters (first: {differing[0]}): not the same architecture"
         )
     merged = {}
     for name, value in mine.items():
@@ -424,23 +431,21 @@ def interpolate_encoders(
                 f"parameter {name} is {tuple(value.shape)} in the original and "
                 f"{tuple(theirs[name].shape)} in {adapted}: not the same architecture"
             )
-        if torch.is_floating_point(value):
+        if torch.is_floating_point(value) and name not in absent:
             merged[name] = torch.lerp(value, theirs[name].to(value.dtype), weight)
         else:
             merged[name] = value
     base.load_state_dict(merged)
-    summary = {
+    summary: dict[str, Any] = {
         "original": original,
         "adapted": str(adapted),
         "weight": weight,
         "rule": "(1 - weight) * original + weight * adapted, every floating-point tensor",
+        "from_original_only": sorted(absent),
         "vocabulary": "kept (the original tokenizer, identical in both)",
     }
-    adapted_summary = Path(adapted) / "encoder" / "pretrain.json"
-    if not adapted_summary.exists():
-        adapted_summary = Path(adapted) / "pretrain.json"
-    if adapted_summary.exists():
-        pretrained = json.loads(adapted_summary.read_text(encoding="utf-8"))
+    if (folder / "pretrain.json").exists():
+        pretrained = json.loads((folder / "pretrain.json").read_text(encoding="utf-8"))
         summary["adapted_pretrain_tokens"] = pretrained.get("tokens")
     output = Path(output)
     with atomic_directory(output / "encoder") as temporary:
