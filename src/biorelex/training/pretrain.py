@@ -398,7 +398,7 @@ def interpolate_encoders(
     original, 1 the adapted encoder.
     """
     import torch
-    from transformers import AutoModel
+    from transformers import AutoModel, AutoTokenizer
 
     from biorelex.models.encoder import load_encoder, resolve_encoder
     from biorelex.models.serialization import atomic_directory
@@ -406,14 +406,17 @@ def interpolate_encoders(
     if not 0.0 <= weight <= 1.0:
         raise ConfigError(f"--weight {weight} is outside 0..1 (0 = the original, 1 = the adapted encoder)")
     base, tokenizer = load_encoder(original)
-    _, other_tokenizer = load_encoder(str(adapted))
+    folder = Path(resolve_encoder(str(adapted)))
+    try:  # the adapted weights are loaded once, below, with the loading report
+        other_tokenizer = AutoTokenizer.from_pretrained(folder)
+        other, loading = AutoModel.from_pretrained(folder, output_loading_info=True)
+    except OSError as exc:
+        raise ConfigError(f"cannot load the adapted encoder {adapted}: {exc}") from None
     if tokenizer.get_vocab() != other_tokenizer.get_vocab():
         raise ConfigError(
             f"{adapted} has another vocabulary than {original or 'the embedded encoder'}; "
             "only an encoder adapted from the original (same tokenizer) can be interpolated with it"
         )
-    folder = Path(resolve_encoder(str(adapted)))
-    other, loading = AutoModel.from_pretrained(folder, output_loading_info=True)
     # A pretrain output is saved with its MLM head and without the pooler: what the adapted
     # checkpoint lacks was initialised at random on loading, so it is taken from the original.
     absent = set(loading["missing_keys"])
