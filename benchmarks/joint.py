@@ -3,12 +3,15 @@
     python benchmarks/joint.py conll04 [--seed 13]          # train+dev -> test
     python benchmarks/joint.py chemprot|ddi|bc5cdr [--seed 13]   # raw corpora, end to end
     python benchmarks/joint.py ade [--folds 0 1 2 ...]      # 10-fold CV on the SpERT folds
+    python benchmarks/joint.py ade --tag shape16 --set joint.word_shape_dim=16   # a variant
     python benchmarks/joint.py --summarise                  # summary.json joint.* + the RESULTS.md table
 
 Run directories live under ``--runs-dir`` (outside the repository). A finished run (or fold) is
 not trained again; an interrupted one resumes from its last epoch checkpoint, so the ADE folds can
 be spread over several sessions. Results: ``benchmarks/results/joint_<name>.json`` with the command,
-commit, machine and date; the ADE file lists the folds done and aggregates only those.
+commit, machine and date; the ADE file lists the folds done and aggregates only those. ``--tag``
+names a variant (its ``--set`` overrides) with its own run directories and results file; a run or
+results file made with other overrides is never reused under the same name (it is an error).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import statistics
 import sys
 from pathlib import Path
@@ -47,6 +51,17 @@ def _train(
 SPLIT_RUNS = ("conll04", "chemprot", "ddi", "bc5cdr")
 
 
+def _check_overrides(path: Path, overrides: list[str]) -> None:
+    """Refuse to extend or reuse ``path`` (a results file) when it was made with other overrides."""
+    if path.exists():
+        stored = json.loads(path.read_text()).get("overrides", [])
+        if stored != overrides:
+            raise SystemExit(
+                f"{path} was made with overrides {stored}, not {overrides}: "
+                "give this variant its own --tag (or remove the file and its run directories)"
+            )
+
+
 def split_run(name: str, runs_dir: Path, seed: int, overrides: list[str], tag: str = "") -> dict[str, Any]:
     """A corpus with its own train/(dev)/test splits, from ``configs/joint_<name>.toml``.
 
@@ -55,6 +70,7 @@ def split_run(name: str, runs_dir: Path, seed: int, overrides: list[str], tag: s
     overrides = [f"train.seed={seed}", *overrides]
     config = f"configs/joint_{name}.toml"
     run = f"{name}_{tag}_s{seed}" if tag else f"{name}_s{seed}"
+    _check_overrides(RESULTS / f"joint_{run}.json", overrides)
     summary = _train(config, overrides, runs_dir / f"joint_{run}")
     command = f"python benchmarks/joint.py {name} --seed {seed}"
     if tag:
@@ -70,15 +86,20 @@ def split_run(name: str, runs_dir: Path, seed: int, overrides: list[str], tag: s
     return result
 
 
-def ade(runs_dir: Path, folds: list[int], overrides: list[str], data_dir: str | None) -> dict[str, Any]:
+def ade(
+    runs_dir: Path, folds: list[int], overrides: list[str], data_dir: str | None, tag: str = ""
+) -> dict[str, Any]:
+    """10-fold CV on the SpERT folds; ``tag`` names a variant (``joint_ade_<tag>.json``)."""
     from biorelex.config import load_config
     from biorelex.training.data import load_documents
 
+    name = f"ade_{tag}" if tag else "ade"
+    path = RESULTS / f"joint_{name}.json"
+    _check_overrides(path, overrides)
     data = load_config(ROOT / "configs/joint_ade.toml", overrides).data
     if data_dir:
         data = data.model_copy(update={"data_dir": data_dir})
     full = load_documents(data, "full") or []
-    path = RESULTS / "joint_ade.json"
     previous = json.loads(path.read_text())["folds"] if path.exists() else {}
     for fold in folds:
         test = load_documents(data, f"fold{fold}/test") or []
@@ -90,7 +111,7 @@ def ade(runs_dir: Path, folds: list[int], overrides: list[str], data_dir: str | 
         summary = _train(
             "configs/joint_ade.toml",
             overrides,
-            runs_dir / "joint_ade" / f"fold{fold}",
+            runs_dir / f"joint_{name}" / f"fold{fold}",
             {"train": train, "dev": None, "test": test},
         )
         previous[str(fold)] = {
@@ -100,11 +121,11 @@ def ade(runs_dir: Path, folds: list[int], overrides: list[str], data_dir: str | 
             "tagging": summary["tagging"],
             "peak_rss_mb": summary["peak_rss_mb"],
         }
-        _write_ade(previous, overrides)
+        _write_ade(previous, overrides, tag)
     return json.loads(path.read_text())
 
 
-def _write_ade(folds: dict[str, Any], overrides: list[str]) -> None:
+def _write_ade(folds: dict[str, Any], overrides: list[str], tag: str = "") -> None:
     done = sorted(folds, key=int)
     aggregate = {
         k: {
@@ -113,13 +134,17 @@ def _write_ade(folds: dict[str, Any], overrides: list[str]) -> None:
         }
         for k in KEYS
     }
+    name = f"ade_{tag}" if tag else "ade"
+    command = "python benchmarks/joint.py ade --folds " + " ".join(done)
+    if tag:
+        command += f" --tag {tag} " + " ".join(f"--set {o}" for o in overrides)
     write_json(
-        RESULTS / "joint_ade.json",
+        RESULTS / f"joint_{name}.json",
         {
-            "run": "ade_cv",
+            "run": f"{name}_cv",
             "config": "configs/joint_ade.toml",
             "overrides": overrides,
-            **provenance("python benchmarks/joint.py ade --folds " + " ".join(done)),
+            **provenance(command),
             "folds_done": [int(f) for f in done],
             "complete": len(done) == 10,
             "aggregate": aggregate,
@@ -144,14 +169,16 @@ def summarise() -> None:
             if result["run"] == REFERENCE_RUNS.get(name, f"{name}_s13"):  # tagged variants: extra rows
                 update_summary(f"joint.{name}.test.re_f1_strict", round(100 * test["re_f1_strict"], 2))
                 update_summary(f"joint.{name}.test.ner_f1", round(100 * test["ner_f1"], 2))
-    path = RESULTS / "joint_ade.json"
-    if path.exists():
+    for path in sorted(RESULTS.glob("joint_ade*.json")):
         result = json.loads(path.read_text())
         aggregate = result["aggregate"]
-        update_summary("joint.ade.cv.re_f1_strict", round(100 * aggregate["re_macro_f1_strict"]["mean"], 2))
-        update_summary("joint.ade.cv.ner_f1", round(100 * aggregate["ner_macro_f1"]["mean"], 2))
-        update_summary("joint.ade.cv.folds_done", len(result["folds_done"]))
-        print(f"ADE folds done: {result['folds_done']}")
+        if result["run"] == REFERENCE_RUNS.get("ade", "ade_cv"):  # tagged variants: printed only
+            update_summary(
+                "joint.ade.cv.re_f1_strict", round(100 * aggregate["re_macro_f1_strict"]["mean"], 2)
+            )
+            update_summary("joint.ade.cv.ner_f1", round(100 * aggregate["ner_macro_f1"]["mean"], 2))
+            update_summary("joint.ade.cv.folds_done", len(result["folds_done"]))
+        print(f"{result['run']} folds done: {result['folds_done']}")
         for key in KEYS:
             a = aggregate[key]
             print(
@@ -172,7 +199,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("name", nargs="?", choices=[*SPLIT_RUNS, "ade"])
-    parser.add_argument("--runs-dir", type=Path, default=Path("/work/runs"))
+    parser.add_argument("--runs-dir", type=Path, default=Path(os.environ.get("BIORELEX_RUNS", "../runs")))
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--folds", type=int, nargs="+", default=list(range(10)))
@@ -188,7 +215,7 @@ def main() -> None:
     if args.name in SPLIT_RUNS:
         split_run(args.name, args.runs_dir, args.seed, overrides, args.tag)
     elif args.name == "ade":
-        ade(args.runs_dir, args.folds, overrides, args.data_dir)
+        ade(args.runs_dir, args.folds, overrides, args.data_dir, args.tag)
     if args.summarise or args.name:
         summarise()
 
