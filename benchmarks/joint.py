@@ -10,8 +10,8 @@ Run directories live under ``--runs-dir`` (outside the repository). A finished r
 not trained again; an interrupted one resumes from its last epoch checkpoint, so the ADE folds can
 be spread over several sessions. Results: ``benchmarks/results/joint_<name>.json`` with the command,
 commit, machine and date; the ADE file lists the folds done and aggregates only those. ``--tag``
-names a variant (its ``--set`` overrides) with its own run directories and results file; a run or
-results file made with other overrides is never reused under the same name (it is an error).
+names a variant (its ``--set`` overrides) with its own run directories and results file; a results
+file made with other overrides (``--data-dir`` aside) is never reused or extended (it is an error).
 """
 
 from __future__ import annotations
@@ -52,10 +52,17 @@ SPLIT_RUNS = ("conll04", "chemprot", "ddi", "bc5cdr")
 
 
 def _check_overrides(path: Path, overrides: list[str]) -> None:
-    """Refuse to extend or reuse ``path`` (a results file) when it was made with other overrides."""
+    """Refuse to extend or reuse ``path`` (a results file) when it was made with other overrides.
+
+    Where the corpora are read from (``--data-dir``) does not make another experiment.
+    """
+
+    def settings(items: list[str]) -> list[str]:
+        return [o for o in items if not o.startswith("data.data_dir=")]
+
     if path.exists():
         stored = json.loads(path.read_text()).get("overrides", [])
-        if stored != overrides:
+        if settings(stored) != settings(overrides):
             raise SystemExit(
                 f"{path} was made with overrides {stored}, not {overrides}: "
                 "give this variant its own --tag (or remove the file and its run directories)"
