@@ -69,6 +69,16 @@ def _check_overrides(path: Path, overrides: list[str]) -> None:
             )
 
 
+def _variant_args(tag: str, overrides: list[str]) -> str:
+    """The command-line part that names a variant: ``--tag`` and its ``--set`` overrides."""
+    return f" --tag {tag} " + " ".join(f"--set {o}" for o in overrides) if tag else ""
+
+
+def _ade_name(tag: str) -> str:
+    """The ADE CV's name: ``ade``, or ``ade_<tag>`` for a variant (its results and run directories)."""
+    return f"ade_{tag}" if tag else "ade"
+
+
 def split_run(name: str, runs_dir: Path, seed: int, overrides: list[str], tag: str = "") -> dict[str, Any]:
     """A corpus with its own train/(dev)/test splits, from ``configs/joint_<name>.toml``.
 
@@ -79,9 +89,7 @@ def split_run(name: str, runs_dir: Path, seed: int, overrides: list[str], tag: s
     run = f"{name}_{tag}_s{seed}" if tag else f"{name}_s{seed}"
     _check_overrides(RESULTS / f"joint_{run}.json", overrides)
     summary = _train(config, overrides, runs_dir / f"joint_{run}")
-    command = f"python benchmarks/joint.py {name} --seed {seed}"
-    if tag:
-        command += f" --tag {tag} " + " ".join(f"--set {o}" for o in overrides[1:])
+    command = f"python benchmarks/joint.py {name} --seed {seed}" + _variant_args(tag, overrides[1:])
     result = {
         "run": run,
         "config": config,
@@ -100,7 +108,7 @@ def ade(
     from biorelex.config import load_config
     from biorelex.training.data import load_documents
 
-    name = f"ade_{tag}" if tag else "ade"
+    name = _ade_name(tag)
     path = RESULTS / f"joint_{name}.json"
     _check_overrides(path, overrides)
     data = load_config(ROOT / "configs/joint_ade.toml", overrides).data
@@ -141,10 +149,8 @@ def _write_ade(folds: dict[str, Any], overrides: list[str], tag: str = "") -> No
         }
         for k in KEYS
     }
-    name = f"ade_{tag}" if tag else "ade"
-    command = "python benchmarks/joint.py ade --folds " + " ".join(done)
-    if tag:
-        command += f" --tag {tag} " + " ".join(f"--set {o}" for o in overrides)
+    name = _ade_name(tag)
+    command = "python benchmarks/joint.py ade --folds " + " ".join(done) + _variant_args(tag, overrides)
     write_json(
         RESULTS / f"joint_{name}.json",
         {
