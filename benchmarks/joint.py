@@ -101,10 +101,10 @@ def split_run(name: str, runs_dir: Path, seed: int, overrides: list[str], tag: s
     return result
 
 
-def ade(
-    runs_dir: Path, folds: list[int], overrides: list[str], data_dir: str | None, tag: str = ""
-) -> dict[str, Any]:
-    """10-fold CV on the SpERT folds; ``tag`` names a variant (``joint_ade_<tag>.json``)."""
+def ade(runs_dir: Path, folds: list[int], overrides: list[str], tag: str = "") -> dict[str, Any]:
+    """10-fold CV on the SpERT folds; ``tag`` names a variant (``joint_ade_<tag>.json``).
+
+    ``--data-dir`` reaches this as the ``data.data_dir`` override, like every other setting."""
     from biorelex.config import load_config
     from biorelex.training.data import load_documents
 
@@ -112,8 +112,6 @@ def ade(
     path = RESULTS / f"joint_{name}.json"
     _check_overrides(path, overrides)
     data = load_config(ROOT / "configs/joint_ade.toml", overrides).data
-    if data_dir:
-        data = data.model_copy(update={"data_dir": data_dir})
     full = load_documents(data, "full") or []
     previous = json.loads(path.read_text())["folds"] if path.exists() else {}
     for fold in folds:
@@ -228,7 +226,7 @@ def main() -> None:
     if args.name in SPLIT_RUNS:
         split_run(args.name, args.runs_dir, args.seed, overrides, args.tag)
     elif args.name == "ade":
-        ade(args.runs_dir, args.folds, overrides, args.data_dir, args.tag)
+        ade(args.runs_dir, args.folds, overrides, args.tag)
     if args.summarise or args.name:
         summarise()
 
