@@ -101,15 +101,12 @@ for corpus in ("chemprot", "ddi"):
 # encoder at lr 1e-4. Not candidates: issue 3's targets are for the embedded encoder.
 # "{runs}" is the --runs-dir, where the encoder was written.
 ADAPTED = {
-    "chemprot_entity_pool_markers_adapted": (
-        "chemprot",
-        "pretrain_pubmed_lr2e-5",
-        ["model.head='entity_pool'"],
-    ),
-    "ddi_attention_pool_mask_adapted": ("ddi", "pretrain_ddi_tapt", pool_mask),
+    "chemprot_entity_pool_markers": "pretrain_pubmed_lr2e-5",
+    "ddi_attention_pool_mask": "pretrain_ddi_tapt",
 }
-for name, (corpus, encoder, head) in ADAPTED.items():
-    _add_seeds(name, f"configs/{corpus}.toml", [*head, f"model.encoder='{{runs}}/{encoder}'"])
+for original, encoder in ADAPTED.items():
+    config, overrides, _ = RUNS[original]  # the original-encoder run, its encoder swapped
+    _add_seeds(f"{original}_adapted", config, [*overrides, f"model.encoder='{{runs}}/{encoder}'"])
 for corpus in ("gad", "euadr"):
     _add(f"{corpus}_best_cv", f"configs/{corpus}.toml", [], "cv")
     # ChemProt's dev-chosen configuration (markers + entity_pool, session 19) at the same budget:
