@@ -46,12 +46,17 @@ def _add(name: str, config: str, overrides: list[str], kind: str = "train") -> N
 SEEDS = (13, 42, 7)
 
 
+def _seed_names(name: str) -> list[str]:
+    """``name`` (the configs' seed) and ``name_s42``, ``name_s7`` (the other seeds)."""
+    return [name, *(f"{name}_s{seed}" for seed in SEEDS[1:])]
+
+
 def _add_seeds(name: str, config: str, overrides: list[str]) -> list[str]:
     """``name`` at the configs' seed and ``name_s42``, ``name_s7`` at the others; their names."""
     _add(name, config, overrides)
     for seed in SEEDS[1:]:
         _add(f"{name}_s{seed}", config, [*overrides, f"train.seed={seed}"])
-    return [name, *(f"{name}_s{seed}" for seed in SEEDS[1:])]
+    return _seed_names(name)
 
 
 # Candidates for each corpus's reported "best configuration": three seeds each. Decided before the
@@ -104,9 +109,12 @@ ADAPTED = {
     "chemprot_entity_pool_markers": "pretrain_pubmed_lr2e-5",
     "ddi_attention_pool_mask": "pretrain_ddi_tapt",
 }
+# original run -> (its three seeds' runs, the adapted encoder's three seeds' runs)
+ADAPTED_SEEDS: dict[str, tuple[list[str], list[str]]] = {}
 for original, encoder in ADAPTED.items():
     config, overrides, _ = RUNS[original]  # the original-encoder run, its encoder swapped
-    _add_seeds(f"{original}_adapted", config, [*overrides, f"model.encoder='{{runs}}/{encoder}'"])
+    adapted = _add_seeds(f"{original}_adapted", config, [*overrides, f"model.encoder='{{runs}}/{encoder}'"])
+    ADAPTED_SEEDS[original] = (_seed_names(original), adapted)
 for corpus in ("gad", "euadr"):
     _add(f"{corpus}_best_cv", f"configs/{corpus}.toml", [], "cv")
     # ChemProt's dev-chosen configuration (markers + entity_pool, session 19) at the same budget:
@@ -366,6 +374,14 @@ def summarise() -> None:
                 )
                 update_summary(f"classify.{corpus}.cv.run", run_name)
                 break
+    for original, (original_runs, adapted_runs) in ADAPTED_SEEDS.items():
+        # written once every seed of both sides has run (the rule in RESULTS.md)
+        if all(name in results for name in (*original_runs, *adapted_runs)):
+            corpus = original.split("_", 1)[0]
+            for side, names in (("original", original_runs), ("adapted", adapted_runs)):
+                f1 = statistics.fmean(_test(results[name])["micro_f1"] for name in names)
+                update_summary(f"domain.{corpus}.full_labels.test.micro_f1_{side}", round(100 * f1, 2))
+            update_summary(f"domain.{corpus}.full_labels.seeds", len(adapted_runs))
     for path in sorted(RESULTS.glob("compare_*_vs_*.json")):
         compared = json.loads(path.read_text())
         bootstrap = compared["bootstrap"]
