@@ -155,8 +155,13 @@ def run(name: str, runs_dir: Path, data_dir: str | None) -> dict[str, Any]:
     config = load_config(ROOT / config_path, overrides)
     output = runs_dir / name
     command = f"python benchmarks/classify.py {name}"
+    extra: dict[str, Any] = {}
     if kind == "cv":
-        summary = cross_validate(config, output)
+        ledger = FoldLedger(name)
+        ledger.restore(output)
+
+        summary = cross_validate(config, output, on_fold=lambda fold, s: ledger.add(fold, s, command))
+        extra["fold_provenance"] = ledger.provenance()
     else:
         summary = train(config, output, resume=True).summary
     result = {
@@ -165,11 +170,52 @@ def run(name: str, runs_dir: Path, data_dir: str | None) -> dict[str, Any]:
         "overrides": overrides,
         "kind": kind,
         **provenance(command),
+        **extra,
         "summary": summary,
     }
     RESULTS.mkdir(exist_ok=True)
     write_json(RESULTS / f"classify_{name}.json", result)
+    if kind == "cv":
+        ledger.remove()  # its per-fold provenance now lives in the result
     return result
+
+
+class FoldLedger:
+    """The finished folds of a cross-validation run, committed in ``results/partial_classify_<RUN>.json``.
+
+    Run directories live outside the repository and may not outlive a machine; a fold takes about
+    half an hour, a 10-fold run longer than a session. Each fold's ``results.json`` summary is kept
+    here (with the command, commit, machine and date it ran on) as it finishes, and written back
+    into a fresh run directory, so ``cross_validate`` skips it and the run continues at the next
+    fold wherever it is resumed. Restored folds have their summary only (no predictions), which is
+    all the mean and std over folds need; ``--threshold`` needs every fold's predictions.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.path = RESULTS / f"partial_classify_{name}.json"
+        self.folds: dict[str, Any] = json.loads(self.path.read_text()) if self.path.exists() else {}
+
+    def restore(self, output: Path) -> None:
+        for fold, entry in self.folds.items():
+            done = output / fold / "results.json"
+            if not done.exists():
+                done.parent.mkdir(parents=True, exist_ok=True)
+                write_json(done, entry["summary"])
+                logging.info(
+                    "%s: restored from %s (ran %s)", fold, self.path.name, entry["provenance"]["date"]
+                )
+
+    def add(self, fold: str, summary: dict[str, Any], command: str) -> None:
+        self.folds[fold] = {"provenance": provenance(command), "summary": summary}
+        RESULTS.mkdir(exist_ok=True)
+        write_json(self.path, self.folds)
+        logging.info("%s kept in %s (commit it: a new machine resumes from it)", fold, self.path.name)
+
+    def provenance(self) -> dict[str, Any]:
+        return {fold: entry["provenance"] for fold, entry in self.folds.items()}
+
+    def remove(self) -> None:
+        self.path.unlink(missing_ok=True)
 
 
 def compare(run_a: str, run_b: str, runs_dir: Path, samples: int = 1000) -> dict[str, Any]:
@@ -236,7 +282,11 @@ def tune_thresholds(name: str, runs_dir: Path) -> dict[str, Any]:
         for part in ("dev", "test"):
             path = fold / part / "predictions.jsonl"
             if not path.exists():
-                raise SystemExit(f"{path}: missing; --threshold needs a run with dev sets")
+                raise SystemExit(
+                    f"{path}: missing; --threshold needs a run with dev sets whose folds were all "
+                    "trained in this run directory (folds restored from partial_classify_*.json "
+                    "keep their scores, not their predictions)"
+                )
             split[part] = _read_predictions(path, labels, positive)
         dev = split["dev"]
         # every distinct dev score is a candidate cut; 0 keeps the best positive class for every pair
@@ -432,6 +482,8 @@ def main() -> None:
     if args.list or not args.runs:
         for name, (config, overrides, kind) in RUNS.items():
             done = "done" if (RESULTS / f"classify_{name}.json").exists() else "    "
+            if kind == "cv" and done == "    " and FoldLedger(name).folds:
+                done = f"{len(FoldLedger(name).folds)}f  "[:4]
             print(f"{done} {name:32s} {kind:5s} {config} {' '.join(overrides)}")
         return
     for name in args.runs:

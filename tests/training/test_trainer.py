@@ -103,6 +103,25 @@ def test_cross_validation_by_document(tiny_encoder_dir, pair_corpus, tmp_path) -
     assert json.loads((tmp_path / "cv" / "cv.json").read_text())["folds"] == 3
 
 
+def test_cross_validation_reports_each_fold_and_resumes_from_fold_summaries_alone(
+    tiny_encoder_dir, pair_corpus, tmp_path
+) -> None:
+    config = tiny_config(tiny_encoder_dir, pair_corpus, "model.head='svm'")
+    kept: dict[str, dict] = {}
+    first = cross_validate(config, tmp_path / "cv", folds=3, on_fold=lambda name, s: kept.update({name: s}))
+    assert sorted(kept) == ["fold1", "fold2", "fold3"]
+    # a new machine: only the fold summaries survive (the split files are re-made by seed)
+    fresh = tmp_path / "fresh"
+    for name in ("fold1", "fold2"):
+        (fresh / name).mkdir(parents=True)
+        (fresh / name / "results.json").write_text(json.dumps(kept[name]))
+    trained: list[str] = []
+    second = cross_validate(config, fresh, folds=3, on_fold=lambda name, s: trained.append(name))
+    assert trained == ["fold3"]
+    assert second["per_fold"] == first["per_fold"]
+    assert second["micro_f1"] == first["micro_f1"]
+
+
 def test_missing_training_split_is_a_clear_error(tmp_path) -> None:
     config = load_config(None, ["data.corpus=''", "data.train=''"])
     with pytest.raises(ConfigError, match="data.train"):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import statistics
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,9 +34,17 @@ def given_folds(corpus: str | None) -> list[str]:
 
 
 def cross_validate(
-    config: RunConfig, output_dir: str | Path, folds: int = 10, keep_models: bool = False
+    config: RunConfig,
+    output_dir: str | Path,
+    folds: int = 10,
+    keep_models: bool = False,
+    on_fold: Callable[[str, dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
-    """Train and score every fold; returns (and writes ``cv.json``) per-fold and mean/std scores."""
+    """Train and score every fold; returns (and writes ``cv.json``) per-fold and mean/std scores.
+
+    ``on_fold(name, summary)`` is called as each fold finishes training (not for folds found done
+    on disk), for instance to keep the fold's summary somewhere that outlives ``output_dir``.
+    """
     import shutil
 
     from biorelex.data.formats import jsonl
@@ -86,6 +95,8 @@ def cross_validate(
         if not keep_models:
             shutil.rmtree(fold_dir / "checkpoint", ignore_errors=True)
         results.append(result.summary)
+        if on_fold is not None:
+            on_fold(name, result.summary)
     summary = summarise_folds(results)
     summary["setting"] = {"entities": "gold", "folds": source, **results[0]["setting"]}
     summary["setting"]["dev"] = (
