@@ -8,7 +8,10 @@
 Every run trains with ``biorelex.training`` (or ``cv``) from a config in ``configs/`` plus the
 overrides listed here, writes its run directory under ``--runs-dir`` (kept out of the repository;
 an interrupted run resumes from its last epoch checkpoint) and its summary to
-``benchmarks/results/classify_<RUN>.json`` with the command, commit, machine and date.
+``benchmarks/results/classify_<RUN>.json`` with the command, commit, machine and date. A
+cross-validation run also keeps each finished fold in ``benchmarks/results/partial_classify_<RUN>.json``
+until all its folds are done: commit it, and the same command on another machine (an empty
+``--runs-dir``) continues at the next fold.
 ``--compare`` runs the paired bootstrap (``biorelex compare``) on two finished runs' test
 predictions and writes ``benchmarks/results/compare_<A>_vs_<B>.json``. ``--threshold`` takes a
 finished cross-validation run with dev sets and, fold by fold, picks on the dev predictions the
