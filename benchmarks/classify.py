@@ -162,7 +162,6 @@ def run(name: str, runs_dir: Path, data_dir: str | None) -> dict[str, Any]:
     if kind == "cv":
         ledger = FoldLedger(name)
         ledger.restore(output)
-
         summary = cross_validate(config, output, on_fold=lambda fold, s: ledger.add(fold, s, command))
         extra["fold_provenance"] = ledger.provenance()
     else:
@@ -186,8 +185,8 @@ def run(name: str, runs_dir: Path, data_dir: str | None) -> dict[str, Any]:
 class FoldLedger:
     """The finished folds of a cross-validation run, committed in ``results/partial_classify_<RUN>.json``.
 
-    Run directories live outside the repository and may not outlive a machine; a fold takes about
-    half an hour, a 10-fold run longer than a session. Each fold's ``results.json`` summary is kept
+    Run directories live outside the repository and may not outlive a machine; a fold takes 9-26
+    minutes here, so a 10-fold run can outlast a session. Each fold's ``results.json`` summary is kept
     here (with the command, commit, machine and date it ran on) as it finishes, and written back
     into a fresh run directory, so ``cross_validate`` skips it and the run continues at the next
     fold wherever it is resumed. Restored folds have their summary only (no predictions), which is
@@ -485,8 +484,9 @@ def main() -> None:
     if args.list or not args.runs:
         for name, (config, overrides, kind) in RUNS.items():
             done = "done" if (RESULTS / f"classify_{name}.json").exists() else "    "
-            if kind == "cv" and done == "    " and FoldLedger(name).folds:
-                done = f"{len(FoldLedger(name).folds)}f  "[:4]
+            kept = len(FoldLedger(name).folds) if kind == "cv" and done == "    " else 0
+            if kept:
+                done = f"{kept}f".ljust(4)  # folds kept in partial_classify_<RUN>.json
             print(f"{done} {name:32s} {kind:5s} {config} {' '.join(overrides)}")
         return
     for name in args.runs:
