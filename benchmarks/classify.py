@@ -56,10 +56,11 @@ def _seed_names(name: str) -> list[str]:
 
 def _add_seeds(name: str, config: str, overrides: list[str]) -> list[str]:
     """``name`` at the configs' seed and ``name_s42``, ``name_s7`` at the others; their names."""
-    _add(name, config, overrides)
-    for seed in SEEDS[1:]:
-        _add(f"{name}_s{seed}", config, [*overrides, f"train.seed={seed}"])
-    return _seed_names(name)
+    names = _seed_names(name)
+    _add(names[0], config, overrides)
+    for run_name, seed in zip(names[1:], SEEDS[1:], strict=True):
+        _add(run_name, config, [*overrides, f"train.seed={seed}"])
+    return names
 
 
 # Candidates for each corpus's reported "best configuration": three seeds each. Decided before the
