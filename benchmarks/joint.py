@@ -182,14 +182,11 @@ def summarise() -> None:
                 update_summary(f"joint.{name}.test.ner_f1", round(100 * test["ner_f1"], 2))
     # ADE's word-shape variant becomes the reported run once all 10 folds are in (RESULTS.md rule
     # of 2026-12-02, fixed before any of its folds finished); a partial variant is printed only.
-    shapes = RESULTS / "joint_ade_shape16.json"
-    ade_reference = (
-        "ade_shape16_cv"
-        if shapes.exists() and json.loads(shapes.read_text())["complete"]
-        else REFERENCE_RUNS.get("ade", "ade_cv")
-    )
-    for path in sorted(RESULTS.glob("joint_ade*.json")):
-        result = json.loads(path.read_text())
+    ade_results = [json.loads(p.read_text()) for p in sorted(RESULTS.glob("joint_ade*.json"))]
+    shapes = f"{_ade_name('shape16')}_cv"
+    complete = {r["run"] for r in ade_results if r["complete"]}
+    ade_reference = shapes if shapes in complete else REFERENCE_RUNS.get("ade", "ade_cv")
+    for result in ade_results:
         aggregate = result["aggregate"]
         if result["run"] == ade_reference:  # other variants: printed only
             update_summary(
