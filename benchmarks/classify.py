@@ -11,7 +11,11 @@ an interrupted run resumes from its last epoch checkpoint) and its summary to
 ``benchmarks/results/classify_<RUN>.json`` with the command, commit, machine and date. A
 cross-validation run also keeps each finished fold in ``benchmarks/results/partial_classify_<RUN>.json``
 until all its folds are done: commit it, and the same command on another machine (an empty
-``--runs-dir``) continues at the next fold.
+``--runs-dir``) continues at the next fold. A ``per_type_binary`` run (``*_relex_binary``) keeps each
+finished binary model's facts and dev/test scores there in the same way
+(``biorelex.training.member_store``): on another machine the kept members are restored, not
+retrained, and the combined model is scored from their kept scores (no model directory is saved
+then; the scores are those of the combined model all the same).
 ``--compare`` runs the paired bootstrap (``biorelex compare``) on two finished runs' test
 predictions and writes ``benchmarks/results/compare_<A>_vs_<B>.json``. ``--threshold`` takes a
 finished cross-validation run with dev sets and, fold by fold, picks on the dev predictions the
@@ -160,11 +164,19 @@ def run(name: str, runs_dir: Path, data_dir: str | None) -> dict[str, Any]:
     output = runs_dir / name
     command = f"python benchmarks/classify.py {name}"
     extra: dict[str, Any] = {}
+    members = None
     if kind == "cv":
         ledger = FoldLedger(name)
         ledger.restore(output)
         summary = cross_validate(config, output, on_fold=lambda fold, s: ledger.add(fold, s, command))
         extra["fold_provenance"] = ledger.provenance()
+    elif config.model.per_type_binary:
+        from biorelex.training.member_store import JsonMemberStore
+
+        RESULTS.mkdir(exist_ok=True)
+        members = JsonMemberStore(RESULTS / f"partial_classify_{name}.json", lambda: provenance(command))
+        summary = train(config, output, resume=True, member_store=members).summary
+        extra["member_provenance"] = members.kept_provenance()
     else:
         summary = train(config, output, resume=True).summary
     result = {
@@ -180,6 +192,8 @@ def run(name: str, runs_dir: Path, data_dir: str | None) -> dict[str, Any]:
     write_json(RESULTS / f"classify_{name}.json", result)
     if kind == "cv":
         ledger.remove()  # its per-fold provenance now lives in the result
+    if members is not None:
+        members.remove()  # each member's provenance now lives in the result
     return result
 
 
@@ -485,9 +499,9 @@ def main() -> None:
     if args.list or not args.runs:
         for name, (config, overrides, kind) in RUNS.items():
             done = "done" if (RESULTS / f"classify_{name}.json").exists() else "    "
-            kept = len(FoldLedger(name).folds) if kind == "cv" and done == "    " else 0
-            if kept:
-                done = f"{kept}f".ljust(4)  # folds kept in partial_classify_<RUN>.json
+            kept = len(FoldLedger(name).folds) if done == "    " else 0
+            if kept:  # folds (or binary members) kept in partial_classify_<RUN>.json
+                done = f"{kept}{'f' if kind == 'cv' else 'm'}".ljust(4)
             print(f"{done} {name:32s} {kind:5s} {config} {' '.join(overrides)}")
         return
     for name in args.runs:

@@ -110,3 +110,31 @@ def test_errors_are_messages_not_tracebacks(
     assert result.exit_code == 2
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+def test_train_keeps_binary_members_and_a_new_run_directory_restores_them(
+    tiny_encoder_dir, pair_corpus, tmp_path
+) -> None:
+    config = write_config(tmp_path / "run.toml", tiny_encoder_dir, pair_corpus, head="relex")
+    kept = tmp_path / "kept.json"
+    common = ["--set", "model.per_type_binary=true", "--set", "train.epochs=1", "--keep-members", str(kept)]
+    first = runner.invoke(app, ["train", str(config), "-o", str(tmp_path / "a"), *common])
+    assert first.exit_code == 0, first.output
+    assert sorted(json.loads(kept.read_text())) == ["CPR:3", "CPR:4"]
+    again = runner.invoke(app, ["train", str(config), "-o", str(tmp_path / "b"), *common])
+    assert again.exit_code == 0, again.output
+    assert "no model saved: members ['CPR:3', 'CPR:4'] were restored from kept scores" in again.output
+    test_line = [line for line in first.output.splitlines() if line.startswith("test: micro-F1")]
+    assert test_line and test_line[0] in again.output  # the same scores, from the kept ones
+
+
+def test_keep_members_without_per_type_binary_is_a_clear_error(
+    tiny_encoder_dir, pair_corpus, tmp_path
+) -> None:
+    config = write_config(tmp_path / "run.toml", tiny_encoder_dir, pair_corpus)
+    result = runner.invoke(
+        app, ["train", str(config), "-o", str(tmp_path / "run"), "--keep-members", str(tmp_path / "k.json")]
+    )
+    assert result.exit_code != 0
+    assert "--keep-members needs model.per_type_binary = true" in result.output
+    assert not (tmp_path / "k.json").exists()

@@ -274,11 +274,23 @@ def train(
     output: Annotated[Path, typer.Option("--output", "-o", help="Run directory.")] = Path("runs/latest"),
     overrides: SetOption = None,
     resume: Annotated[bool, typer.Option(help="Continue an interrupted run from its checkpoint.")] = False,
+    keep_members: Annotated[
+        Path | None,
+        typer.Option(
+            help="With model.per_type_binary: keep each finished binary model's dev/test scores in "
+            "this JSON file, and restore members from it instead of retraining them (a new machine "
+            "continues the run; scores only, so no model is saved while a member has no weights).",
+        ),
+    ] = None,
 ) -> None:
     """Train a relation classifier (or, with model.task = "joint", the joint NER+RE model), then
     score it on dev and test (gold entities; predicted entities for the joint model)."""
     try:
         run_config = _load_config(config, overrides)
+        if keep_members is not None and not (
+            run_config.model.per_type_binary and run_config.model.task != "joint"
+        ):
+            raise ConfigError("--keep-members needs model.per_type_binary = true (one binary model per type)")
         if run_config.model.task == "joint":
             from biorelex.training.joint import train_joint
 
@@ -286,7 +298,12 @@ def train(
         else:
             from biorelex.training.trainer import train as run_training
 
-            result = run_training(run_config, output, resume=resume)
+            store = None
+            if keep_members is not None:
+                from biorelex.training.member_store import JsonMemberStore
+
+                store = JsonMemberStore(keep_members)
+            result = run_training(run_config, output, resume=resume, member_store=store)
     except BiorelexError as exc:
         _fail(exc)
         return
@@ -312,6 +329,9 @@ def _print_run(summary: dict[str, Any], output: Path) -> None:
             f"{split}: micro-F1 {100 * scores['micro_f1']:.2f} (P {100 * scores['micro_precision']:.2f}, "
             f"R {100 * scores['micro_recall']:.2f}) over {scores['pairs']} pairs, gold entities"
         )
+    if summary.get("members_restored"):
+        typer.echo(f"no model saved: members {summary['members_restored']} were restored from kept scores")
+        return
     typer.echo(f"model: {output / 'model'}")
 
 

@@ -86,6 +86,71 @@ def test_per_type_binary_models_combine(tiny_encoder_dir, pair_corpus, tmp_path)
     assert type(loaded).__name__ == "BinaryEnsemble"
 
 
+class _Store:
+    """A MemberStore in memory (benchmarks/classify.py keeps them in a committed JSON)."""
+
+    def __init__(self) -> None:
+        self.kept: dict = {}
+        self.asked: list = []
+
+    def restore(self, name, pairs):
+        self.asked.append((name, pairs))
+        return self.kept.get(name)
+
+    def keep(self, name, member) -> None:
+        self.kept[name] = member
+
+
+def test_per_type_binary_members_kept_by_scores_resume_on_a_new_machine(
+    tiny_encoder_dir, pair_corpus, tmp_path
+) -> None:
+    config = tiny_config(
+        tiny_encoder_dir, pair_corpus, "model.head='relex'", "model.per_type_binary=true", "train.epochs=6"
+    )
+    store = _Store()
+    first = train(config, tmp_path / "first", member_store=store)
+    assert sorted(store.kept) == ["CPR:3", "CPR:4"]
+    assert (tmp_path / "first" / "model").exists()
+    kept = store.kept["CPR:3"]
+    assert set(kept.scores) == {"dev", "test"}
+    assert all(0.0 <= p <= 1.0 for p in kept.scores["test"].values())
+    # a new machine (empty run directory) with one member kept: trains the other, restores the first
+    partial = _Store()
+    partial.kept["CPR:3"] = kept
+    second = train(config, tmp_path / "second", member_store=partial)
+    assert sorted(partial.kept) == ["CPR:3", "CPR:4"]  # the retrained member is kept too
+    assert not (tmp_path / "second" / "binary" / "CPR_3").exists()
+    assert second.summary["members_restored"] == ["CPR:3"]
+    assert not (tmp_path / "second" / "model").exists()  # no weights for CPR:3, so no model
+    assert second.summary["members"]["CPR:3"] == first.summary["members"]["CPR:3"]
+    for split in ("dev", "test"):
+        a = (tmp_path / "first" / split / "predictions.jsonl").read_text()
+        b = (tmp_path / "second" / split / "predictions.jsonl").read_text()
+        rows_a = [json.loads(line) for line in a.splitlines()]
+        rows_b = [json.loads(line) for line in b.splitlines()]
+        assert len(rows_a) == len(rows_b) > 0
+        for ra, rb in zip(rows_a, rows_b, strict=True):
+            assert ra["predicted"] == rb["predicted"]
+            assert ra["probabilities"] == pytest.approx(rb["probabilities"], abs=1e-5)
+    assert second.summary["scores"] == first.summary["scores"]
+    # everything kept: nothing trains, the scores are the same
+    third = train(config, tmp_path / "third", member_store=store)
+    assert not (tmp_path / "third" / "binary").exists()
+    assert third.summary["scores"] == first.summary["scores"]
+    # a member kept by scores refuses pairs it was not kept with, naming the member
+    with pytest.raises(ConfigError, match="CPR:3"):
+        third.classifier.predict_proba(third.classifier.encode(_training_candidates(config)), 8)
+
+
+def _training_candidates(config):
+    """Candidate pairs of the training split, which no kept score covers (dev and test only)."""
+    from biorelex.data.examples import candidate_config, iter_candidates
+    from biorelex.training.data import load_documents
+
+    documents = load_documents(config.data, config.data.train)
+    return list(iter_candidates(documents, candidate_config("auto", documents)))
+
+
 def test_svm_baseline_behind_the_same_api(pair_corpus, tmp_path) -> None:
     config = tiny_config("unused", pair_corpus, "model.head='svm'", "model.representation='mask'")
     result = train(config, tmp_path / "run")

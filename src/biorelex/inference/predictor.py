@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -196,26 +196,70 @@ class TorchClassifier:
         self.model.save(directory, extra)
 
 
+PairKey = tuple[str, str, str]
+
+
+class ScoredMember:
+    """A binary ensemble member known only by its kept scores, P(its type), on fixed pairs.
+
+    A member's weights live in its run directory, which may not outlive a machine; what a run can
+    keep elsewhere (``MemberStore`` in :mod:`biorelex.training.trainer`) is each finished member's
+    probability on the dev and test pairs, which is all that scoring the combined model on those
+    splits needs. It scores those pairs (by :attr:`Candidate.key`) and refuses any other.
+    """
+
+    def __init__(self, name: str, scores: dict[PairKey, float]) -> None:
+        self.name = name
+        self.scores = scores
+
+    def predict_proba(self, examples: Sequence[PairExample], batch_size: int = 64) -> np.ndarray:
+        missing = [e.candidate.key for e in examples if e.candidate.key not in self.scores]
+        if missing:
+            raise ConfigError(
+                f"binary member {self.name!r} was restored from kept scores only (no weights) and "
+                f"cannot score {len(missing)} pair(s), e.g. {missing[0]}; retrain it (delete its "
+                "kept entry) to score other pairs"
+            )
+        positive = np.array([self.scores[e.candidate.key] for e in examples], dtype=np.float32)
+        return np.stack([1.0 - positive, positive], axis=1) if len(examples) else np.zeros((0, 2), np.float32)
+
+
 class BinaryEnsemble:
     """RelEx-BERT's arrangement: one binary model per relation type, combined at inference.
 
     Each member scores "its" type against everything else. The combined class is the type with the
     highest probability when that probability is at least 0.5, else no relation; the combined
     score vector is ``[1 - max_p, p_type1, p_type2, ...]`` (argmax of it is that decision).
+    Members may be :class:`ScoredMember` (kept scores, no weights): such an ensemble scores only
+    their pairs, encodes with the first member that has a model (or ``encoding_model``, a model of
+    the same configuration) and cannot be saved.
     """
 
-    def __init__(self, members: dict[str, TorchClassifier], labels: LabelSet) -> None:
+    def __init__(
+        self,
+        members: Mapping[str, TorchClassifier | ScoredMember],
+        labels: LabelSet,
+        encoding_model: Any = None,
+    ) -> None:
         missing = [name for name in labels.labels[1:] if name not in members]
         if missing:
             raise ConfigError(f"binary ensemble lacks a model for {missing}")
         self.members = members
         self.labels = labels
+        live = [m.model for m in members.values() if isinstance(m, TorchClassifier)]
+        self.encoding_model = live[0] if live else encoding_model
+        if self.encoding_model is None:
+            raise ConfigError("binary ensemble of kept scores only needs an encoding_model to encode pairs")
+
+    @property
+    def restored(self) -> list[str]:
+        """The members known by kept scores only."""
+        return [name for name, m in self.members.items() if isinstance(m, ScoredMember)]
 
     def encode(
         self, candidates: Iterable[Candidate], stats: EncodingStats | None = None
     ) -> list[PairExample]:
-        first = next(iter(self.members.values()))
-        return encode_for(first.model, self.labels, candidates, stats)
+        return encode_for(self.encoding_model, self.labels, candidates, stats)
 
     def predict_proba(self, examples: Sequence[PairExample], batch_size: int = 64) -> np.ndarray:
         scores = np.zeros((len(examples), len(self.labels.labels)), dtype=np.float32)
@@ -227,8 +271,14 @@ class BinaryEnsemble:
     def save(self, directory: str | Path, extra: dict[str, Any] | None = None) -> None:
         from biorelex.models.serialization import atomic_directory, write_json
 
+        if self.restored:
+            raise ConfigError(
+                f"binary ensemble members {self.restored} have kept scores but no weights; "
+                "it cannot be saved (retrain them in one run directory to get a model)"
+            )
         with atomic_directory(directory) as temporary:
             for index, (name, member) in enumerate(self.members.items()):
+                assert isinstance(member, TorchClassifier)
                 member.save(temporary / f"type{index}", {"binary_for": name})
             write_json(
                 temporary / "biorelex.json",

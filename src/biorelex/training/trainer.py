@@ -53,7 +53,9 @@ from biorelex.evaluation.metrics import classification_scores, plot_learning_cur
 from biorelex.inference.predictor import (
     BinaryEnsemble,
     PairClassifier,
+    PairKey,
     Predictor,
+    ScoredMember,
     TorchClassifier,
     default_device,
 )
@@ -89,6 +91,34 @@ class TrainingHooks(Protocol):
     def loss(
         self, output: RelationOutput, batch: dict[str, torch.Tensor], indices: list[int]
     ) -> torch.Tensor: ...
+
+
+@dataclass(frozen=True)
+class KeptMember:
+    """What a finished per-type binary member leaves beyond its run directory.
+
+    ``scores[split][pair key]`` is its P(type) on that split's evaluated pairs (see
+    :class:`ScoredMember`); ``facts`` and ``history`` are what :func:`train_model` returned.
+    """
+
+    facts: dict[str, Any]
+    history: list[dict[str, Any]]
+    scores: dict[str, dict[PairKey, float]]
+
+
+class MemberStore(Protocol):
+    """Keeps finished ``per_type_binary`` members where a new machine can find them.
+
+    Training one binary model per relation type can outlast a session, and run directories may not
+    outlive a machine. After each member trains, :func:`train` hands ``keep`` its facts, history and
+    dev/test scores; a member whose run directory has no checkpoint is taken from ``restore`` (given
+    the keys of the pairs it must score, per split) instead of being trained again. The combined
+    model is then scored from kept scores; it cannot be saved while any member has no weights.
+    """
+
+    def restore(self, name: str, pairs: dict[str, list[PairKey]]) -> KeptMember | None: ...
+
+    def keep(self, name: str, member: KeptMember) -> None: ...
 
 
 @dataclass
@@ -476,10 +506,12 @@ def train(
     resume: bool = False,
     callbacks: Sequence[EpochCallback] = (),
     hooks: TrainingHooks | None = None,
+    member_store: MemberStore | None = None,
 ) -> TrainResult:
     """Train the configured classifier, evaluate it on dev and test, and write every report.
 
     ``hooks`` (see :class:`TrainingHooks`) turn plain fine-tuning into a variant such as distillation.
+    ``member_store`` (see :class:`MemberStore`) keeps ``per_type_binary`` members across machines.
     """
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -522,17 +554,33 @@ def train(
         }
         classifier = svm
     elif config.model.per_type_binary:
-        members: dict[str, TorchClassifier] = {}
+        members: dict[str, TorchClassifier | ScoredMember] = {}
+        splits = _scored_splits(config, dev_documents, test_documents)
+        pairs = _pair_keys(config, splits) if member_store is not None else {}
         for name in labels.labels[1:]:
             binary = LabelSet.from_labels([name])
             relabel = [_binary(c, name) for c in train_candidates]
             dev_relabel = [_binary(c, name) for c in dev_candidates] if dev_candidates else None
-            logger.info("binary model for %s", name)
             member_dir = output_dir / "binary" / name.replace(":", "_").replace("/", "_")
-            model, member_history, member_facts = train_model(
-                config, binary, relabel, dev_relabel, member_dir, resume, callbacks
-            )
-            members[name] = TorchClassifier(model)
+            fresh = not (member_dir / "checkpoint" / "state.json").exists()
+            kept = member_store.restore(name, pairs) if member_store is not None else None
+            if kept is not None and fresh:
+                logger.info("binary model for %s: kept scores restored, not retrained", name)
+                members[name] = ScoredMember(name, {k: v for s in kept.scores.values() for k, v in s.items()})
+                member_history, member_facts = kept.history, kept.facts
+            else:
+                logger.info("binary model for %s", name)
+                model, member_history, member_facts = train_model(
+                    config, binary, relabel, dev_relabel, member_dir, resume, callbacks
+                )
+                members[name] = classifier_member = TorchClassifier(model)
+                if member_store is not None and kept is None:
+                    member_store.keep(
+                        name,
+                        KeptMember(
+                            member_facts, member_history, _member_scores(classifier_member, splits, config)
+                        ),
+                    )
             history += [{**h, "member": name} for h in member_history]
             facts.setdefault("members", {})[name] = member_facts
         seconds = sum(f["seconds_training"] for f in facts["members"].values())
@@ -542,8 +590,22 @@ def train(
             seconds_training=round(seconds, 2),
             train_examples_per_s=round(seen / seconds, 2) if seconds else None,
         )
-        ensemble = BinaryEnsemble(members, labels)
-        ensemble.save(output_dir / "model", {"run": config.model_dump()})
+        encoding_model = None
+        if not any(isinstance(m, TorchClassifier) for m in members.values()):
+            entity_types = {c.head.type for c in train_candidates} | {c.tail.type for c in train_candidates}
+            encoding_model = RelationModel.create(
+                config.model, LabelSet.from_labels(labels.labels[1:2]), entity_types
+            )
+        ensemble = BinaryEnsemble(members, labels, encoding_model)
+        if ensemble.restored:
+            logger.warning(
+                "members %s were restored from kept scores (no weights): scoring dev and test from "
+                "them; no model is saved (retrain in one run directory for a usable model)",
+                ensemble.restored,
+            )
+            facts["members_restored"] = ensemble.restored
+        else:
+            ensemble.save(output_dir / "model", {"run": config.model_dump()})
         classifier = ensemble
     else:
         model, history, facts = train_model(
@@ -589,13 +651,58 @@ def _binary(candidate: Candidate, name: str) -> Candidate:
     return dataclasses.replace(candidate, label=name if candidate.label == name else None)
 
 
+def _eval_documents(documents: list[Document], config: RunConfig, split: str) -> list[Document]:
+    """The documents a split is scored on (a pair-per-document corpus may be capped)."""
+    limit = config.data.eval_limit(split)
+    if limit and all(len(d.entities) == 2 for d in documents):
+        return documents[:limit]
+    return documents
+
+
 def _evaluate_split(
     predictor: Predictor, documents: list[Document], config: RunConfig, split: str
 ) -> Evaluation:
-    limit = config.data.eval_limit(split)
-    if limit and all(len(d.entities) == 2 for d in documents):
-        documents = documents[:limit]
+    documents = _eval_documents(documents, config, split)
     return evaluate(predictor, documents, {"split": split, "corpus": config.data.corpus})
+
+
+def _scored_splits(
+    config: RunConfig, dev: list[Document] | None, test: list[Document] | None
+) -> dict[str, list[Document]]:
+    splits = {"dev": dev, "test": test}
+    return {s: _eval_documents(d, config, s) for s, d in splits.items() if d}
+
+
+def _pair_keys(config: RunConfig, splits: dict[str, list[Document]]) -> dict[str, list[PairKey]]:
+    """Per split, the keys of the candidate pairs :func:`evaluate` scores, in its order.
+
+    Kept scores are looked up by key, so the keys must be unique over all the scored splits.
+    """
+    keys: dict[str, list[PairKey]] = {}
+    seen: set[PairKey] = set()
+    for split, documents in splits.items():
+        candidates = iter_candidates(documents, candidate_config(config.data.candidates, documents))
+        keys[split] = [c.key for c in candidates]
+        repeated = seen.intersection(keys[split]) or (len(set(keys[split])) != len(keys[split]))
+        if repeated:
+            raise ConfigError(
+                f"{split}: candidate pairs repeat a (document id, head id, tail id) key, so binary "
+                "members cannot be kept by their scores; give the documents unique ids"
+            )
+        seen.update(keys[split])
+    return keys
+
+
+def _member_scores(
+    member: TorchClassifier, splits: dict[str, list[Document]], config: RunConfig
+) -> dict[str, dict[PairKey, float]]:
+    predictor = Predictor(member, config.train.eval_batch_size, config.data.candidates)
+    scores: dict[str, dict[PairKey, float]] = {}
+    for split, documents in splits.items():
+        examples = predictor.examples(documents, gold=False)
+        probabilities = member.predict_proba(examples, config.train.eval_batch_size)[:, 1]
+        scores[split] = {e.candidate.key: float(p) for e, p in zip(examples, probabilities, strict=True)}
+    return scores
 
 
 def _headline(evaluation: Evaluation) -> dict[str, Any]:
