@@ -91,10 +91,8 @@ class _Store:
 
     def __init__(self) -> None:
         self.kept: dict = {}
-        self.asked: list = []
 
     def restore(self, name, pairs):
-        self.asked.append((name, pairs))
         return self.kept.get(name)
 
     def keep(self, name, member) -> None:

@@ -555,8 +555,9 @@ def train(
         classifier = svm
     elif config.model.per_type_binary:
         members: dict[str, TorchClassifier | ScoredMember] = {}
-        splits = _scored_splits(config, dev_documents, test_documents)
-        pairs = _pair_keys(config, splits) if member_store is not None else {}
+        # only a member store needs the scored pairs ahead of the final evaluation
+        splits = _scored_splits(config, dev_documents, test_documents) if member_store is not None else {}
+        pairs = _pair_keys(config, splits)
         for name in labels.labels[1:]:
             binary = LabelSet.from_labels([name])
             relabel = [_binary(c, name) for c in train_candidates]
@@ -681,15 +682,14 @@ def _pair_keys(config: RunConfig, splits: dict[str, list[Document]]) -> dict[str
     keys: dict[str, list[PairKey]] = {}
     seen: set[PairKey] = set()
     for split, documents in splits.items():
-        candidates = iter_candidates(documents, candidate_config(config.data.candidates, documents))
-        keys[split] = [c.key for c in candidates]
-        repeated = seen.intersection(keys[split]) or (len(set(keys[split])) != len(keys[split]))
-        if repeated:
+        keys[split] = [c.key for c in _candidates(config, documents)]
+        unique = set(keys[split])
+        if len(unique) != len(keys[split]) or not seen.isdisjoint(unique):
             raise ConfigError(
                 f"{split}: candidate pairs repeat a (document id, head id, tail id) key, so binary "
                 "members cannot be kept by their scores; give the documents unique ids"
             )
-        seen.update(keys[split])
+        seen |= unique
     return keys
 
 
