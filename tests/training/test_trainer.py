@@ -140,6 +140,37 @@ def test_per_type_binary_members_kept_by_scores_resume_on_a_new_machine(
         third.classifier.predict_proba(third.classifier.encode(_training_candidates(config)), 8)
 
 
+def test_per_type_binary_evaluation_reuses_the_kept_scores(
+    tiny_encoder_dir, pair_corpus, tmp_path, monkeypatch
+) -> None:
+    from biorelex.inference.predictor import TorchClassifier
+
+    config = tiny_config(tiny_encoder_dir, pair_corpus, "model.head='relex'", "model.per_type_binary=true")
+    scored: list[int] = []
+    real = TorchClassifier.predict_proba
+
+    def counting(self, examples, batch_size=64):
+        scored.append(len(examples))
+        return real(self, examples, batch_size)
+
+    monkeypatch.setattr(TorchClassifier, "predict_proba", counting)
+    plain = train(config, tmp_path / "plain")
+    passes_plain = len(scored)
+    scored.clear()
+    kept = train(config, tmp_path / "kept", member_store=_Store())
+    # each member scores dev and test once, for the store; the evaluation reads those scores
+    assert len(scored) == passes_plain == 2 * 2
+    assert kept.summary["scores"] == plain.summary["scores"]
+    for split in ("dev", "test"):
+        assert (tmp_path / "kept" / split / "predictions.jsonl").read_text() == (
+            tmp_path / "plain" / split / "predictions.jsonl"
+        ).read_text()
+    # the returned and saved ensemble has its weights: it scores pairs no kept score covers
+    examples = kept.classifier.encode(_training_candidates(config))
+    assert kept.classifier.predict_proba(examples, 8).shape == (len(examples), 3)
+    assert (tmp_path / "kept" / "model" / "biorelex.json").exists()
+
+
 def _training_candidates(config):
     """Candidate pairs of the training split, which no kept score covers (dev and test only)."""
     from biorelex.data.examples import candidate_config, iter_candidates

@@ -212,6 +212,11 @@ class ScoredMember:
         self.name = name
         self.scores = scores
 
+    @classmethod
+    def from_splits(cls, name: str, scores: Mapping[str, Mapping[PairKey, float]]) -> ScoredMember:
+        """A member from its scores per split (as a ``MemberStore`` keeps them)."""
+        return cls(name, {key: p for split in scores.values() for key, p in split.items()})
+
     def predict_proba(self, examples: Sequence[PairExample], batch_size: int = 64) -> np.ndarray:
         missing = [e.candidate.key for e in examples if e.candidate.key not in self.scores]
         if missing:

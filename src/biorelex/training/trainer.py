@@ -539,6 +539,7 @@ def train(
     history: list[dict[str, Any]] = []
     facts: dict[str, Any] = {}
     classifier: PairClassifier
+    scorer: PairClassifier | None = None  # scores dev and test when not the classifier itself
     if config.model.head == "svm":
         from biorelex.models.svm import SvmClassifier
 
@@ -555,6 +556,8 @@ def train(
         classifier = svm
     elif config.model.per_type_binary:
         members: dict[str, TorchClassifier | ScoredMember] = {}
+        # scores of the members kept in this run, reused by the final evaluation of dev and test
+        just_kept: dict[str, ScoredMember] = {}
         # only a member store needs the scored pairs ahead of the final evaluation
         splits = _scored_splits(config, dev_documents, test_documents) if member_store is not None else {}
         pairs = _pair_keys(config, splits)
@@ -567,7 +570,7 @@ def train(
             kept = member_store.restore(name, pairs) if member_store is not None else None
             if kept is not None and fresh:
                 logger.info("binary model for %s: kept scores restored, not retrained", name)
-                members[name] = ScoredMember(name, {k: v for s in kept.scores.values() for k, v in s.items()})
+                members[name] = ScoredMember.from_splits(name, kept.scores)
                 member_history, member_facts = kept.history, kept.facts
             else:
                 logger.info("binary model for %s", name)
@@ -576,12 +579,9 @@ def train(
                 )
                 members[name] = classifier_member = TorchClassifier(model)
                 if member_store is not None and kept is None:
-                    member_store.keep(
-                        name,
-                        KeptMember(
-                            member_facts, member_history, _member_scores(classifier_member, splits, config)
-                        ),
-                    )
+                    scores = _member_scores(classifier_member, splits, config)
+                    member_store.keep(name, KeptMember(member_facts, member_history, scores))
+                    just_kept[name] = ScoredMember.from_splits(name, scores)
             history += [{**h, "member": name} for h in member_history]
             facts.setdefault("members", {})[name] = member_facts
         seconds = sum(f["seconds_training"] for f in facts["members"].values())
@@ -608,12 +608,15 @@ def train(
         else:
             ensemble.save(output_dir / "model", {"run": config.model_dump()})
         classifier = ensemble
+        if just_kept:
+            # the same probabilities on the same pairs, without a second pass of those members
+            scorer = BinaryEnsemble({**members, **just_kept}, labels, ensemble.encoding_model)
     else:
         model, history, facts = train_model(
             config, labels, train_candidates, dev_candidates, output_dir, resume, callbacks, hooks
         )
         classifier = TorchClassifier(model)
-    predictor = Predictor(classifier, config.train.eval_batch_size, data.candidates)
+    predictor = Predictor(scorer or classifier, config.train.eval_batch_size, data.candidates)
     reports: dict[str, Any] = {}
     for split, documents in (("dev", dev_documents), ("test", test_documents)):
         if not documents:
