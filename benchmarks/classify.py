@@ -151,16 +151,22 @@ SHARED_CORES = {
 }
 
 
-def run(name: str, runs_dir: Path, data_dir: str | None) -> dict[str, Any]:
+def _config(name: str, runs_dir: Path, data_dir: str | None) -> tuple[Any, list[str]]:
     from biorelex.config import load_config
-    from biorelex.training.cv import cross_validate
-    from biorelex.training.trainer import train
 
-    config_path, overrides, kind = RUNS[name]
+    config_path, overrides, _ = RUNS[name]
     overrides = [o.replace("{runs}", str(runs_dir)) for o in overrides]
     if data_dir:
         overrides = [*overrides, f"data.data_dir='{data_dir}'"]
-    config = load_config(ROOT / config_path, overrides)
+    return load_config(ROOT / config_path, overrides), overrides
+
+
+def run(name: str, runs_dir: Path, data_dir: str | None) -> dict[str, Any]:
+    from biorelex.training.cv import cross_validate
+    from biorelex.training.trainer import train
+
+    config_path, _, kind = RUNS[name]
+    config, overrides = _config(name, runs_dir, data_dir)
     output = runs_dir / name
     command = f"python benchmarks/classify.py {name}"
     extra: dict[str, Any] = {}
@@ -195,6 +201,20 @@ def run(name: str, runs_dir: Path, data_dir: str | None) -> dict[str, Any]:
     if members is not None:
         members.remove()  # each member's provenance now lives in the result
     return result
+
+
+def kept_members(name: str, runs_dir: Path, data_dir: str | None) -> dict[str, Any]:
+    """Each binary member kept in ``results/partial_classify_<RUN>.json``, scored on its own."""
+    from biorelex.training.member_store import JsonMemberStore
+    from biorelex.training.trainer import scored_candidates
+
+    path = RESULTS / f"partial_classify_{name}.json"
+    store = JsonMemberStore(path)
+    if not store.members:
+        raise SystemExit(f"{path}: no kept binary members (run `python benchmarks/classify.py {name}` first)")
+    config, _ = _config(name, runs_dir, data_dir)
+    candidates = scored_candidates(config)
+    return store.alone({split: {c.key: c.label for c in cs} for split, cs in candidates.items()})
 
 
 class FoldLedger:
@@ -475,6 +495,7 @@ def main() -> None:
     parser.add_argument("--force", action="store_true", help="re-run runs whose results exist")
     parser.add_argument("--compare", nargs=2, metavar=("RUN_A", "RUN_B"), help="paired bootstrap of two runs")
     parser.add_argument("--threshold", metavar="CV_RUN", help="tune a decision cut on each fold's dev set")
+    parser.add_argument("--members", metavar="BINARY_RUN", help="score each kept binary member on its own")
     parser.add_argument("--summarise", action="store_true", help="update summary.json and print the table")
     args = parser.parse_args()
     if args.summarise:
@@ -483,11 +504,14 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     unknown = [
         name
-        for name in (args.compare or ([args.threshold] if args.threshold else args.runs))
+        for name in (args.compare or [n for n in (args.threshold, args.members) if n] or args.runs)
         if name not in RUNS
     ]
     if unknown:
         parser.error(f"unknown runs {unknown}; see --list")
+    if args.members:
+        print(json.dumps(kept_members(args.members, args.runs_dir, args.data_dir), indent=2))
+        return
     if args.compare:
         bootstrap = compare(*args.compare, args.runs_dir)["bootstrap"]
         print(json.dumps(bootstrap, indent=2))

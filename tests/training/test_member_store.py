@@ -58,3 +58,26 @@ def test_a_damaged_file_is_named(tmp_path) -> None:
     with pytest.raises(ConfigError, match="kept.json"):
         JsonMemberStore(path)
     assert path.read_text(encoding="utf-8") == '{"CPR:3": '  # left as it was, for the user to inspect
+
+
+def test_each_kept_member_scores_its_type_against_the_rest(tmp_path) -> None:
+    path = tmp_path / "kept.json"
+    JsonMemberStore(path).keep("CPR:3", _member())
+    gold = {
+        # dev: P = 0.25 (no), 0.12 (no) against gold CPR:3, CPR:4 -> no true positive, recall 0
+        "dev": {("d1", "T1", "T2"): "CPR:3", ("d0", "T1", "T3"): "CPR:4"},
+        # test: 0.9 (yes) on a pair without relation -> precision 0
+        "test": {("t9", "T1", "T2"): None},
+    }
+    report = JsonMemberStore(path).alone(gold)
+    assert report["CPR:3"]["dev"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "pairs": 2}
+    assert report["CPR:3"]["test"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "pairs": 1}
+    hit = {**gold, "test": {("t9", "T1", "T2"): "CPR:3"}}
+    assert JsonMemberStore(path).alone(hit)["CPR:3"]["test"] == {
+        "precision": 100.0,
+        "recall": 100.0,
+        "f1": 100.0,
+        "pairs": 1,
+    }
+    with pytest.raises(ConfigError, match="CPR:3"):  # gold over other pairs than the kept ones
+        JsonMemberStore(path).alone({**gold, "test": {("t8", "T1", "T2"): None}})

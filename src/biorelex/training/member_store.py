@@ -16,7 +16,7 @@ import hashlib
 import json
 import logging
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +94,31 @@ class JsonMemberStore:
             scores[split] = {k: float(v) for k, v in zip(ordered, values, strict=True)}
         logger.info("binary member %s restored from %s (kept %s)", name, self.path, entry["provenance"])
         return KeptMember(entry["facts"], entry["history"], scores)
+
+    def alone(self, gold: Mapping[str, Mapping[PairKey, str | None]]) -> dict[str, Any]:
+        """Each kept member scored on its own: its type against every other pair, at P >= 0.5.
+
+        ``gold`` holds per split the gold label of every pair the members were kept with (``None``
+        for no relation). Percent precision, recall and F1 per member and split; the combined model
+        also depends on the other members, so these are indicative only.
+        """
+        from biorelex.evaluation.metrics import classification_scores
+
+        pairs = {split: list(labels) for split, labels in gold.items()}
+        report: dict[str, Any] = {}
+        for name in self.members:
+            kept = self.restore(name, pairs)
+            assert kept is not None
+            report[name] = {}
+            for split, labels in gold.items():
+                truth = [int(label == name) for label in labels.values()]
+                predicted = [int(kept.scores[split][key] >= 0.5) for key in labels]
+                scores = classification_scores(truth, predicted, ("other", name), (name,))
+                report[name][split] = {
+                    **{k: round(100 * scores[f"micro_{k}"], 2) for k in ("precision", "recall", "f1")},
+                    "pairs": len(truth),
+                }
+        return report
 
     def kept_provenance(self) -> dict[str, Any]:
         return {name: entry["provenance"] for name, entry in self.members.items()}

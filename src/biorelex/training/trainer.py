@@ -677,6 +677,13 @@ def _scored_splits(
     return {s: _eval_documents(d, config, s) for s, d in splits.items() if d}
 
 
+def scored_candidates(config: RunConfig) -> dict[str, list[Candidate]]:
+    """Per split (dev, test), the candidate pairs a run's final evaluation scores, in its order."""
+    data = config.data
+    splits = _scored_splits(config, load_documents(data, data.dev), load_documents(data, data.test))
+    return {split: _candidates(config, documents) for split, documents in splits.items()}
+
+
 def _pair_keys(config: RunConfig, splits: dict[str, list[Document]]) -> dict[str, list[PairKey]]:
     """Per split, the keys of the candidate pairs :func:`evaluate` scores, in its order.
 
