@@ -1,8 +1,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -81,14 +79,6 @@ def test_formats_lists_every_format() -> None:
         "jsonl",
     ):
         assert name in result.stdout
-
-
-def test_help_imports_no_heavy_module() -> None:
-    code = "import sys; from biorelex.cli import app; print(sorted(m for m in ('torch','transformers','pysbd','defusedxml') if m in sys.modules))"
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout.strip()
-    assert out == "[]"
 
 
 @pytest.mark.corpus
