@@ -64,6 +64,18 @@ def test_train_evaluate_predict_compare(tiny_encoder_dir, pair_corpus, tmp_path)
     assert len(documents) == 16
     assert all(r.score is not None and 0 <= r.score <= 1 for d in documents for r in d.relations)
 
+    # the same predictions in the BioCreative evaluation's format, told by the output's name
+    as_chemprot = runner.invoke(
+        app,
+        ["predict", str(model), str(pair_corpus / "test.jsonl"), "-o", str(tmp_path / "pred_abstracts.tsv")],
+    )
+    assert as_chemprot.exit_code == 0, as_chemprot.output
+    assert "(chemprot)" in as_chemprot.output
+    rows = (tmp_path / "pred_relations.tsv").read_text().splitlines()
+    assert sorted(rows) == sorted(
+        f"{d.id}\t{r.type}\tArg1:{r.head}\tArg2:{r.tail}" for d in documents for r in d.relations
+    )
+
     svm = runner.invoke(
         app,
         [

@@ -42,8 +42,10 @@ def fail(error: Exception) -> None:
 
 
 def output_format(path: Path, given: str | None) -> str:
-    """The writer for ``path``: ``given`` (``--to``), else the one its suffix names."""
-    name = given or WRITE_SUFFIXES.get(path.suffix)
+    """The writer for ``path``: ``given`` (``--to``), else the one its name says (``*abstracts*.tsv``:
+    ChemProt; otherwise by suffix)."""
+    chemprot = path.suffix == ".tsv" and "abstracts" in path.name
+    name = given or ("chemprot" if chemprot else WRITE_SUFFIXES.get(path.suffix))
     if name is None:
         raise BiorelexError(f"cannot tell the output format of {path}; pass --to")
     return name

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
+import json
 from pathlib import Path
 
 import pytest
 
 from biorelex.data import formats
+from biorelex.document import Document, Entity, Relation
 from biorelex.errors import FormatError
 
 SAME_FORMAT = [
@@ -16,6 +19,8 @@ SAME_FORMAT = [
     ("sample.pubtator", "pubtator"),
     ("sample.bioc.xml", "bioc-xml"),
     ("sample.bioc.json", "bioc-json"),
+    ("chemprot", "chemprot"),
+    ("spert.json", "spert"),
 ]
 # (fixture, input format, writable formats that can hold its annotations)
 CROSS_FORMAT = [
@@ -36,6 +41,8 @@ SUFFIX = {
     "bioc-xml": "out.xml",
     "bioc-json": "out.json",
     "pubtator": "out.pubtator",
+    "chemprot": "chemprot_sample_abstracts.tsv",  # the split ("sample") is read from the name
+    "spert": "out.json",
 }
 
 
@@ -112,4 +119,90 @@ def test_writers_refuse_what_the_format_cannot_hold(fixtures: Path, tmp_path: Pa
     with pytest.raises(FormatError, match="BRAT cannot"):
         formats.write(cdr, tmp_path / "brat", "brat")
     with pytest.raises(FormatError, match="read-only"):
-        formats.write(cdr, tmp_path / "z", "chemprot")
+        formats.write(cdr, tmp_path / "z", "ddi")
+    with pytest.raises(FormatError, match="discontinuous, which ChemProt cannot hold"):
+        formats.write(ddi, tmp_path / "d_abstracts.tsv", "chemprot")
+    with pytest.raises(FormatError, match="is not a ChemProt relation"):
+        formats.write(cdr, tmp_path / "c_abstracts.tsv", "chemprot")
+    leftovers = [p.name for p in tmp_path.iterdir() if "_abstracts" in p.name or "_entities" in p.name]
+    leftovers += [p.name for p in tmp_path.iterdir() if "_relations" in p.name]
+    assert not leftovers, "a failed ChemProt write leaves none of its three files, nor their temporary files"
+    with pytest.raises(FormatError, match="named like its abstracts file"):
+        formats.write(chemprot, tmp_path / "chemprot.tsv", "chemprot")
+    with pytest.raises(FormatError, match="SpERT relations link mentions"):
+        formats.write(cdr, tmp_path / "c.json", "spert")
+    with pytest.raises(FormatError, match="discontinuous, which SpERT cannot hold"):
+        formats.write(ddi, tmp_path / "d.json", "spert")
+
+
+def test_chemprot_writes_the_evaluation_format_of_predicted_relations(fixtures: Path, tmp_path: Path) -> None:
+    """Scored relations go out as `pmid TAB CPR:n TAB Arg1:T TAB Arg2:T`, the evaluation script's input."""
+    documents = list(formats.read(fixtures / "chemprot", "chemprot"))
+    predicted = [
+        dataclasses.replace(d, relations=tuple(dataclasses.replace(r, score=0.9) for r in d.relations))
+        for d in documents
+    ]
+    assert formats.write(predicted, tmp_path / "pred_abstracts.tsv", "chemprot") == len(documents)
+    expected = [
+        "\t".join([d.id, r.type, f"Arg1:{r.head}", f"Arg2:{r.tail}"]) for d in documents for r in d.relations
+    ]
+    assert expected, "the fixture has relations"
+    assert (tmp_path / "pred_relations.tsv").read_text().splitlines() == expected
+    assert {p.name for p in tmp_path.iterdir()} == {
+        "pred_abstracts.tsv",
+        "pred_entities.tsv",
+        "pred_relations.tsv",
+    }
+
+
+def test_a_document_without_title_passage_keeps_its_text_in_chemprot(tmp_path: Path) -> None:
+    document = Document(
+        id="1",
+        text="Aspirin  inhibits COX-1.",
+        entities=(
+            Entity("T1", "CHEMICAL", ((0, 7),), "Aspirin"),
+            Entity("T2", "GENE-Y", ((18, 23),), "COX-1"),
+        ),
+        relations=(Relation("R1", "CPR:4", "T1", "T2"),),
+    )
+    formats.write([document], tmp_path / "x_abstracts.tsv", "chemprot")
+    (again,) = formats.read(tmp_path / "x_abstracts.tsv", "chemprot")
+    assert (again.text, again.entities, again.relations) == (
+        document.text,
+        document.entities,
+        document.relations,
+    )
+
+
+def test_spert_tokens_are_cut_at_entity_boundaries(tmp_path: Path) -> None:
+    """Any Document goes to SpERT: white space becomes single spaces, entities stay whole tokens."""
+    document = Document(
+        id="a",
+        text="Aspirin-induced  rash\nwas seen.",
+        entities=(Entity("T1", "Drug", ((0, 7),), "Aspirin"), Entity("T2", "AE", ((17, 21),), "rash")),
+        relations=(Relation("R1", "Adverse-Effect", "T2", "T1"),),
+    )
+    formats.write([document], tmp_path / "a.json", "spert")
+    record = json.loads((tmp_path / "a.json").read_text())[0]
+    assert record["tokens"] == ["Aspirin", "-induced", "rash", "was", "seen."]
+    assert record["entities"] == [
+        {"type": "Drug", "start": 0, "end": 1},
+        {"type": "AE", "start": 2, "end": 3},
+    ]
+    assert record["relations"] == [{"type": "Adverse-Effect", "head": 1, "tail": 0}]
+    assert record["orig_id"] == "a"
+    (again,) = formats.read(tmp_path / "a.json", "spert")
+    assert again.text == "Aspirin -induced rash was seen."
+    assert [(e.type, e.text) for e in again.entities] == [("Drug", "Aspirin"), ("AE", "rash")]
+    assert [(r.type, r.head, r.tail) for r in again.relations] == [("Adverse-Effect", "E1", "E0")]
+
+
+@pytest.mark.corpus
+def test_chemprot_and_conll04_write_back_their_real_data(shared_data: Path, tmp_path: Path) -> None:
+    dev = list(formats.read(shared_data / "chemprot/raw/chemprot_development_abstracts.tsv"))
+    formats.write(dev, tmp_path / "chemprot_development_abstracts.tsv", "chemprot")
+    assert list(formats.read(tmp_path / "chemprot_development_abstracts.tsv")) == dev
+    source = shared_data / "conll04/spert/conll04_test.json"
+    test = list(formats.read(source, "spert"))
+    formats.write(test, tmp_path / "conll04_test.json", "spert")
+    assert json.loads((tmp_path / "conll04_test.json").read_text()) == json.loads(source.read_text())

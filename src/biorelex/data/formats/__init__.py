@@ -33,12 +33,17 @@ FORMATS: dict[str, Format] = {
     f.name: f
     for f in (
         Format("jsonl", "biorelex JSONL, one Document per line (lossless)", jsonl.read, jsonl.write),
-        Format("chemprot", "BioCreative VI ChemProt TSV (abstracts/entities/relations)", chemprot.read),
+        Format(
+            "chemprot",
+            "BioCreative VI ChemProt TSV (abstracts/entities/relations; writes the evaluation's relations)",
+            chemprot.read,
+            chemprot.write,
+        ),
         Format("ddi", "DDI 2013 XML (file or folder)", ddi.read),
         Format("blurb", "BLURB instance JSONL (ChemProt/DDI pairs)", blurb.read),
         Format("blue", "BLUE/BioBERT masked-sentence TSV (GAD, EU-ADR)", blue.read),
         Format("ade", "ADE-Corpus-V2 raw (DRUG-AE.rel + ADE-NEG.txt)", ade.read),
-        Format("spert", "SpERT JSON (ADE folds, CoNLL04)", spert.read),
+        Format("spert", "SpERT JSON (ADE folds, CoNLL04)", spert.read, spert.write),
         Format("brat", "BRAT standoff (.txt + .ann, file or folder)", brat.read, brat.write),
         Format("bioc-xml", "BioC XML collection", bioc.read_xml, bioc.write_xml),
         Format("bioc-json", "BioC JSON collection", bioc.read_json, bioc.write_json),

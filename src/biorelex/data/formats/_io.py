@@ -189,6 +189,21 @@ def atomic_write(path: str | Path, mode: str = "w") -> Iterator[IO[Any]]:
         raise
 
 
+def title_and_abstract(document: Document) -> tuple[str, str | None]:
+    """Split a Document's text written as ``title + " " + abstract`` (PubTator, ChemProt).
+
+    The first passage, when it is called ``title``, says where the title ends; without one, or
+    without a space right after it, the whole text is the title and the abstract is ``None``.
+    """
+    text = document.text
+    passages = document.metadata.get("passages") or ()
+    if passages and passages[0][0] == "title":
+        title_end = passages[0][2]
+        if title_end < len(text) and text[title_end] == " ":
+            return text[:title_end], text[title_end + 1 :]
+    return text, None
+
+
 def parse_xml_events(path: Path, tags: set[str]) -> Iterator[Any]:
     """Stream ``end`` events of the given tags from an XML file, parsed safely.
 

@@ -8,16 +8,23 @@ Only the evaluated groups (flag ``Y``: CPR:3,4,5,6,9) are kept unless ``all_grou
 the others are counted in the report. As the official evaluation does, a relation is the triple
 (group, Arg1, Arg2): duplicates of it (the same pair annotated with two fine-grained names of one
 group) are merged and counted.
+
+Writing (:func:`write`) takes the abstracts file's path and writes its two companions beside it;
+relations go out in the four-column form of the official evaluation (``pmid TAB CPR:n TAB Arg1:Tn
+TAB Arg2:Tm``, as in the released ``*_gold_standard.tsv``), so ``biorelex predict ... -o
+pred_abstracts.tsv`` gives the file that the BioCreative evaluation script scores. Relation scores
+and the symmetric flag have no column and are not written.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from biorelex.data.formats._io import iter_lines, make_document, parse_int
+from biorelex.data.formats._io import atomic_write, iter_lines, make_document, parse_int, title_and_abstract
 from biorelex.document import Document, Entity, Relation
 from biorelex.errors import FormatError, ReadReport
 
@@ -199,3 +206,69 @@ def _read_split(abstracts: Path, report: ReadReport, all_groups: bool) -> Iterat
         report.fail(FormatError(f"entities of unknown document {pmid!r}", entities_path, rows[0][0]))
     for pmid, rel_rows in relations.items():
         report.fail(FormatError(f"relations of unknown document {pmid!r}", relations_path, rel_rows[0][0]))
+
+
+def write(documents: Iterable[Document], path: str | Path) -> int:
+    """Write Documents as ChemProt TSV: ``path`` (``*abstracts*.tsv``) and its entities and relations
+    companions beside it, each atomically. Returns the number of documents.
+
+    The text must be ``title + " " + abstract`` with no tab or line break; without a title passage
+    (``metadata["passages"]``) it is cut at its first space, so the text round-trips exactly.
+    Entities must be continuous and relations link mentions with a ``CPR:n`` type: anything else
+    is refused with the document named.
+    """
+    path = Path(path)
+    if "abstracts" not in path.name or path.suffix != ".tsv":
+        raise FormatError(
+            "a ChemProt output is named like its abstracts file (e.g. pred_abstracts.tsv); its "
+            "entities and relations files are written beside it",
+            path,
+        )
+    entities_path = path.with_name(path.name.replace("abstracts", "entities"))
+    relations_path = path.with_name(path.name.replace("abstracts", "relations"))
+    count = 0
+    with contextlib.ExitStack() as stack:
+        abstracts, entities, relations = (
+            stack.enter_context(atomic_write(p)) for p in (path, entities_path, relations_path)
+        )
+        for document in documents:
+            abstract_row, entity_rows, relation_rows = _rows(document)
+            abstracts.write(abstract_row)
+            entities.writelines(entity_rows)
+            relations.writelines(relation_rows)
+            count += 1
+    return count
+
+
+def _rows(document: Document) -> tuple[str, list[str], list[str]]:
+    where = f"document {document.id!r}"
+    for value, what in ((document.id, "id"), (document.text, "text")):
+        if "\t" in value or "\n" in value or "\r" in value:
+            raise FormatError(
+                f"{where}: ChemProt TSV cannot hold a tab or line break in a document's {what}; "
+                "write jsonl or bioc instead"
+            )
+    title, abstract = title_and_abstract(document)
+    if abstract is None:
+        title, _, abstract = document.text.partition(" ")
+    entity_rows = []
+    for entity in document.entities:
+        if entity.is_discontinuous:
+            raise FormatError(
+                f"{where}: entity {entity.id!r} is discontinuous, which ChemProt cannot hold; "
+                "write jsonl, brat or bioc instead"
+            )
+        if "\t" in entity.id or "\t" in entity.type:
+            raise FormatError(f"{where}: entity {entity.id!r} has a tab in its id or type")
+        entity_rows.append(
+            f"{document.id}\t{entity.id}\t{entity.type}\t{entity.start}\t{entity.end}\t{entity.text}\n"
+        )
+    relation_rows = []
+    for relation in document.relations:
+        if relation.level != "mention" or not relation.type.startswith("CPR:"):
+            raise FormatError(
+                f"{where}: relation {relation.id!r} ({relation.type}, {relation.level} level) is not a "
+                "ChemProt relation (a CPR:n type between two mentions); write jsonl or bioc instead"
+            )
+        relation_rows.append(f"{document.id}\t{relation.type}\tArg1:{relation.head}\tArg2:{relation.tail}\n")
+    return f"{document.id}\t{title}\t{abstract}\n", entity_rows, relation_rows

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from biorelex.data.formats._io import UniqueIds, atomic_write, iter_lines, make_document
+from biorelex.data.formats._io import UniqueIds, atomic_write, iter_lines, make_document, title_and_abstract
 from biorelex.document import Document, Entity, Relation
 from biorelex.errors import FormatError, ReadReport
 
@@ -163,22 +163,15 @@ def write(documents: Iterable[Document], path: str | Path) -> int:
 
 
 def _format(document: Document) -> str:
-    text = document.text
-    passages = document.metadata.get("passages") or ()
-    title_end = passages[0][2] if passages and passages[0][0] == "title" else len(text)
-    title, abstract = text[:title_end], text[title_end + 1 :]
-    has_abstract = title_end < len(text)
-    if has_abstract and text[title_end] != " ":
-        title_end, has_abstract = len(text), False
-        title = text
-    for part in (title, abstract):
+    title, abstract = title_and_abstract(document)
+    for part in (title, abstract or ""):
         if "\n" in part:
             raise FormatError(
                 f"document {document.id!r}: PubTator cannot hold line breaks in a title or abstract; "
                 "write jsonl or bioc instead"
             )
     lines = [f"{document.id}|t|{title}"]
-    if has_abstract:
+    if abstract is not None:
         lines.append(f"{document.id}|a|{abstract}")
     for entity in document.entities:
         if entity.is_discontinuous:

@@ -4,15 +4,24 @@ Entities are token ranges ``{type, start, end}`` (end exclusive); relations name
 index. The Document text is the tokens joined by one space, so every token keeps its characters;
 entity ``i`` gets the id ``E{i}``. If a ``<prefix>_types.json`` lies beside the file, relation
 types it marks ``symmetric`` become symmetric relations.
+
+Writing (:func:`write`) gives one record per Document (split Documents into sentences first for
+sentence-level data): its tokens are the whitespace-separated pieces of the text, also cut at every
+entity boundary so that each entity is a token range. So a Document read from SpERT is written back
+token for token, and any other's text comes back with its runs of white space as single spaces.
+Relation scores have no field and are not written; the types file is not written either.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import bisect
+import json
+import re
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from biorelex.data.formats._io import UniqueIds, guarded, load_json
+from biorelex.data.formats._io import UniqueIds, atomic_write, guarded, load_json
 from biorelex.document import Document, Entity, Relation
 from biorelex.errors import FormatError, ReadReport
 
@@ -102,3 +111,70 @@ def _document(record: Any, index: int, path: Path, symmetric: set[str]) -> Docum
         sentences=((0, len(text)),),
         metadata={"source": "spert", **({"orig_id": record["orig_id"]} if "orig_id" in record else {})},
     )
+
+
+def write(documents: Iterable[Document], path: str | Path) -> int:
+    """Write Documents as one SpERT JSON list (atomically); returns the number written.
+
+    Entities must be continuous and relations link mentions; anything else is refused with the
+    document named.
+    """
+    count = 0
+    with atomic_write(path) as handle:
+        handle.write("[")
+        for document in documents:
+            handle.write(",\n " if count else "")
+            handle.write(json.dumps(_record(document), ensure_ascii=False))
+            count += 1
+        handle.write("]\n")
+    return count
+
+
+def _tokens(text: str, boundaries: set[int]) -> list[tuple[int, int]]:
+    """Character spans of the whitespace-separated pieces of ``text``, cut at ``boundaries``."""
+    ordered = sorted(boundaries)
+    spans: list[tuple[int, int]] = []
+    for match in re.finditer(r"\S+", text):
+        start, end = match.span()
+        cuts = ordered[bisect.bisect_right(ordered, start) : bisect.bisect_left(ordered, end)]
+        edges = [start, *cuts, end]
+        spans.extend(zip(edges, edges[1:], strict=False))
+    return spans
+
+
+def _record(document: Document) -> dict[str, Any]:
+    where = f"document {document.id!r}"
+    for entity in document.entities:
+        if entity.is_discontinuous:
+            raise FormatError(
+                f"{where}: entity {entity.id!r} is discontinuous, which SpERT cannot hold; "
+                "write jsonl, brat or bioc instead"
+            )
+    tokens = _tokens(document.text, {b for e in document.entities for b in (e.start, e.end)})
+    index: dict[str, int] = {}
+    entities: list[dict[str, Any]] = []
+    for entity in document.entities:
+        covered = [i for i, (start, end) in enumerate(tokens) if entity.start <= start and end <= entity.end]
+        if not covered:
+            raise FormatError(f"{where}: entity {entity.id!r} covers no token (only white space)")
+        index[entity.id] = len(entities)
+        entities.append({"type": entity.type, "start": covered[0], "end": covered[-1] + 1})
+    relations = []
+    for relation in document.relations:
+        if relation.level != "mention":
+            raise FormatError(
+                f"{where}: relation {relation.id!r} links concepts; SpERT relations link mentions, "
+                "so write jsonl, bioc or pubtator instead"
+            )
+        relations.append({"type": relation.type, "head": index[relation.head], "tail": index[relation.tail]})
+    record: dict[str, Any] = {
+        "tokens": [document.text[start:end] for start, end in tokens],
+        "entities": entities,
+        "relations": relations,
+    }
+    # a Document read from SpERT keeps its orig_id (or its lack: the id was the record's index)
+    if "orig_id" in document.metadata:
+        record["orig_id"] = document.metadata["orig_id"]
+    elif document.metadata.get("source") != "spert":
+        record["orig_id"] = document.id
+    return record
