@@ -21,6 +21,7 @@ SAME_FORMAT = [
     ("sample.bioc.json", "bioc-json"),
     ("chemprot", "chemprot"),
     ("spert.json", "spert"),
+    ("ddi/sample.xml", "ddi"),
 ]
 # (fixture, input format, writable formats that can hold its annotations)
 CROSS_FORMAT = [
@@ -43,6 +44,7 @@ SUFFIX = {
     "pubtator": "out.pubtator",
     "chemprot": "chemprot_sample_abstracts.tsv",  # the split ("sample") is read from the name
     "spert": "out.json",
+    "ddi": "ddi_out",
 }
 
 
@@ -119,7 +121,9 @@ def test_writers_refuse_what_the_format_cannot_hold(fixtures: Path, tmp_path: Pa
     with pytest.raises(FormatError, match="BRAT cannot"):
         formats.write(cdr, tmp_path / "brat", "brat")
     with pytest.raises(FormatError, match="read-only"):
-        formats.write(cdr, tmp_path / "z", "ddi")
+        formats.write(cdr, tmp_path / "z", "blurb")
+    with pytest.raises(FormatError, match="does not link two mentions of one sentence"):
+        formats.write(cdr, tmp_path / "ddi_cdr", "ddi")
     with pytest.raises(FormatError, match="discontinuous, which ChemProt cannot hold"):
         formats.write(ddi, tmp_path / "d_abstracts.tsv", "chemprot")
     with pytest.raises(FormatError, match="is not a ChemProt relation"):
@@ -195,6 +199,40 @@ def test_spert_tokens_are_cut_at_entity_boundaries(tmp_path: Path) -> None:
     assert again.text == "Aspirin -induced rash was seen."
     assert [(e.type, e.text) for e in again.entities] == [("Drug", "Aspirin"), ("AE", "rash")]
     assert [(r.type, r.head, r.tail) for r in again.relations] == [("Adverse-Effect", "E1", "E0")]
+
+
+def test_ddi_writes_every_pair_of_a_sentence_and_refuses_a_cross_sentence_relation(tmp_path: Path) -> None:
+    text = "A and B interact. C is safe."
+    entities = (
+        Entity("a", "drug", ((0, 1),), "A"),
+        Entity("b", "drug", ((6, 7),), "B"),
+        Entity("c", "drug", ((18, 19),), "C"),
+    )
+    document = Document(
+        id="d1",
+        text=text,
+        entities=entities,
+        relations=(Relation("r", "mechanism", "b", "a", symmetric=True),),
+        sentences=((0, 17), (18, 28)),
+    )
+    formats.write([document], tmp_path / "out", "ddi")
+    xml = (tmp_path / "out" / "d1.xml").read_text()
+    assert '<pair id="d1.s0.p0" e1="b" e2="a" ddi="true" type="mechanism" />' in xml
+    assert xml.count("<pair ") == 1, "one pair in the first sentence, none in the second"
+    (again,) = formats.read(tmp_path / "out", "ddi")
+    assert (again.text, again.entities, again.sentences) == (text, entities, document.sentences)
+    assert [(r.type, r.head, r.tail) for r in again.relations] == [("mechanism", "b", "a")]
+    across = dataclasses.replace(document, relations=(Relation("r", "int", "a", "c"),))
+    with pytest.raises(FormatError, match="does not link two mentions of one sentence"):
+        formats.write([across], tmp_path / "across", "ddi")
+
+
+@pytest.mark.corpus
+def test_ddi_writes_back_its_real_data(shared_data: Path, tmp_path: Path) -> None:
+    documents = list(formats.read(shared_data / "ddi2013/raw/Test", "ddi"))
+    assert formats.write(documents, tmp_path / "Test", "ddi") == len(documents)
+    again = {d.id: d for d in formats.read(tmp_path / "Test", "ddi")}
+    assert [again[d.id] for d in documents] == documents
 
 
 @pytest.mark.corpus

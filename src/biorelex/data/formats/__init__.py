@@ -39,7 +39,9 @@ FORMATS: dict[str, Format] = {
             chemprot.read,
             chemprot.write,
         ),
-        Format("ddi", "DDI 2013 XML (file or folder)", ddi.read),
+        Format(
+            "ddi", "DDI 2013 XML (file or folder; writes a folder of <document>.xml)", ddi.read, ddi.write
+        ),
         Format("blurb", "BLURB instance JSONL (ChemProt/DDI pairs)", blurb.read),
         Format("blue", "BLUE/BioBERT masked-sentence TSV (GAD, EU-ADR)", blue.read),
         Format("ade", "ADE-Corpus-V2 raw (DRUG-AE.rel + ADE-NEG.txt)", ade.read),

@@ -7,15 +7,24 @@
 - Pairs with ``ddi="true"`` become symmetric relations typed by their ``type`` attribute
   (advise, effect, mechanism, int); ``ddi="false"`` pairs are the negatives, which candidate
   generation rebuilds (every pair of mentions in a sentence).
+
+Writing (:func:`write`) gives a folder with one ``<document id>.xml`` per Document, as the corpus
+ships: the Document's sentences (given ones, else split keeping every mention whole), its entities
+in the sentence holding them, and every pair of a sentence's entities (in entity order, ids
+``<sentence>.p<k>``) with ``ddi="true"`` and the relation's type where a relation links the two,
+``ddi="false"`` otherwise: the form the DDI evaluation reads. The text comes back as its sentences
+joined by one space; relation scores have no attribute and are not written.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import itertools
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from biorelex.data.formats._io import make_document, parse_xml_events, source_text_attributes
+from biorelex.data.formats._io import atomic_write, make_document, parse_xml_events, source_text_attributes
 from biorelex.document import Document, Entity, Relation, Span, span_text
 from biorelex.errors import FormatError, ReadReport
 
@@ -168,3 +177,69 @@ def _document(element: Any, path: Path, report: ReadReport) -> Document | None:
             "collection": "MedLine" if "MedLine" in doc_id else "DrugBank",
         },
     )
+
+
+def write(documents: Iterable[Document], path: str | Path) -> int:
+    """Write each Document as ``<id>.xml`` into the folder ``path`` (each file atomically).
+
+    Entities must lie inside one sentence, relations link two mentions of one sentence, and a
+    pair holds one relation at most: anything else is refused with the document named.
+    """
+    from biorelex.data.sentences import document_sentences
+
+    folder = Path(path)
+    if folder.exists() and not folder.is_dir():
+        raise FormatError("DDI XML is written as a folder of <document id>.xml files; give a folder", folder)
+    count = 0
+    for document in documents:
+        if "/" in document.id or "\\" in document.id or document.id in ("", ".", ".."):
+            raise FormatError(f"document {document.id!r}: its id cannot name a file", folder)
+        root = _document_element(document, document_sentences(document))
+        ET.indent(root, space="    ")
+        with atomic_write(folder / f"{document.id}.xml") as handle:
+            handle.write('<?xml version="1.0" encoding="UTF-8"?>\n')
+            handle.write(ET.tostring(root, encoding="unicode"))
+            handle.write("\n")
+        count += 1
+    return count
+
+
+def _document_element(document: Document, sentences: list[Span]) -> ET.Element:
+    where = f"document {document.id!r}"
+    by_sentence: list[list[Entity]] = [[] for _ in sentences]
+    sentence_of: dict[str, int] = {}
+    for entity in document.entities:
+        index = next((i for i, (s, e) in enumerate(sentences) if s <= entity.start and entity.end <= e), None)
+        if index is None:
+            raise FormatError(f"{where}: entity {entity.id!r} is not inside one sentence, as DDI needs")
+        by_sentence[index].append(entity)
+        sentence_of[entity.id] = index
+    labels: dict[frozenset[str], Relation] = {}
+    for relation in document.relations:
+        if relation.level != "mention" or sentence_of[relation.head] != sentence_of[relation.tail]:
+            raise FormatError(
+                f"{where}: relation {relation.id!r} does not link two mentions of one sentence, "
+                "which DDI cannot hold; write jsonl or bioc instead"
+            )
+        key = frozenset((relation.head, relation.tail))
+        if key in labels or len(key) == 1:
+            raise FormatError(
+                f"{where}: relation {relation.id!r} is a second relation of its pair (or links a "
+                "mention to itself); a DDI pair holds one"
+            )
+        labels[key] = relation
+    root = ET.Element("document", id=document.id)
+    for number, ((start, end), entities) in enumerate(zip(sentences, by_sentence, strict=True)):
+        sentence_id = f"{document.id}.s{number}"
+        sentence = ET.SubElement(root, "sentence", id=sentence_id, text=document.text[start:end])
+        for entity in entities:
+            offsets = ";".join(f"{s - start}-{e - start - 1}" for s, e in entity.spans)
+            text = str(entity.attributes.get("source_text", entity.text))
+            ET.SubElement(sentence, "entity", id=entity.id, charOffset=offsets, type=entity.type, text=text)
+        for k, (first, second) in enumerate(itertools.combinations(entities, 2)):
+            labelled = labels.get(frozenset((first.id, second.id)))
+            pair = {"id": f"{sentence_id}.p{k}", "e1": first.id, "e2": second.id, "ddi": "false"}
+            if labelled is not None:
+                pair.update(e1=labelled.head, e2=labelled.tail, ddi="true", type=labelled.type)
+            ET.SubElement(sentence, "pair", pair)
+    return root
