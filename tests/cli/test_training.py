@@ -110,6 +110,8 @@ def test_cv_command(pair_corpus, tmp_path) -> None:
     [
         (["train", "missing.toml"], "config file not found"),
         (["train", "--set", "train.lr=fast"], "train.lr"),
+        # before any data is read (here there is none to read)
+        (["train", "--set", "model.head=nope"], "unknown head 'nope'; registered: attention_pool, cls"),
         (["evaluate", "no-such-model", "x.jsonl"], "not a biorelex model directory"),
         (["compare", "a", "b"], "no predictions.jsonl"),
     ],

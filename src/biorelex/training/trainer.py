@@ -59,6 +59,7 @@ from biorelex.inference.predictor import (
     TorchClassifier,
     default_device,
 )
+from biorelex.models.heads import HEADS
 from biorelex.models.relation_model import RelationModel, RelationOutput
 from biorelex.models.serialization import (
     atomic_directory,
@@ -513,6 +514,8 @@ def train(
     ``hooks`` (see :class:`TrainingHooks`) turn plain fine-tuning into a variant such as distillation.
     ``member_store`` (see :class:`MemberStore`) keeps ``per_type_binary`` members across machines.
     """
+    if config.model.head != "svm":
+        HEADS.get(config.model.head)  # an unknown head fails now, not after the data is read
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
