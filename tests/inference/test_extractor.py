@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 import biorelex
@@ -52,6 +53,9 @@ def test_training_reports_end_to_end_scores(trained_joint_run):
     assert test["re_f1_strict"] > 0.3
     assert (trained_joint_run / "run" / "test" / "predictions.jsonl").exists()
     assert (trained_joint_run / "run" / "learning_curve.png").exists()
+    with_gold = summary["scores"]["test_gold_entities"]  # the same model's RE over the gold mentions
+    assert with_gold["ner_f1"] == 1.0 and with_gold["setting"].startswith("gold entities")
+    assert (trained_joint_run / "run" / "test_gold_entities" / "scores.json").exists()
 
 
 def test_cli_extract_prints_and_writes(trained_joint_run, tmp_path):
@@ -71,15 +75,86 @@ def test_cli_extract_prints_and_writes(trained_joint_run, tmp_path):
     assert all(d.entities for d in documents)
 
 
-def test_cli_evaluate_joint_and_given_entities_need_a_classifier(trained_joint_run, tmp_path):
+def test_cli_evaluate_joint_end_to_end_and_with_given_entities(trained_joint_run, tmp_path):
     model = trained_joint_run / "run" / "model"
     test = trained_joint_run / "corpus" / "joint_test.json"
     result = runner.invoke(app, ["evaluate", str(model), str(test), "-o", str(tmp_path / "report")])
     assert result.exit_code == 0, result.output
     assert "RE F1 strict" in result.output and "predicted entities" in result.output
     assert (tmp_path / "report" / "scores.json").exists()
-    result = runner.invoke(app, ["extract", str(test), "-m", str(model), "--entities", "given"])
-    assert result.exit_code == 2 and "classifier" in result.output
+    result = runner.invoke(app, ["evaluate", str(model), str(test), "--entities", "given"])
+    assert result.exit_code == 0, result.output
+    assert (
+        "NER F1 100.00" in result.output
+        and "gold entities: relations by the joint model's RE" in result.output
+    )
+    out = tmp_path / "given.jsonl"
+    result = runner.invoke(
+        app, ["extract", str(test), "-m", str(model), "--entities", "given", "-o", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    gold = {d.id: d for d in formats.read(test)}
+    for document in formats.read(out):
+        assert document.entities == gold[document.id].entities  # the input's own, untouched
+        ids = {e.id for e in document.entities}
+        assert all(r.head in ids and r.tail in ids and r.score is not None for r in document.relations)
+
+
+def test_given_entities_score_as_end_to_end_where_the_ner_is_perfect(trained_joint_run):
+    """Fed the gold tags, RE sees what it sees end to end where NER tags a document exactly right."""
+    import torch
+
+    from biorelex.data.tagging import tag_document
+
+    model_dir = trained_joint_run / "run" / "model"
+    documents = list(formats.read(trained_joint_run / "corpus" / "joint_test.json"))
+    joint = Extractor.from_directory(model_dir, progress=False)
+    end_to_end = joint.predict(documents)
+    given = Extractor.from_directory(model_dir, progress=False, entities="given").predict(documents)
+    model = joint.model
+
+    def tagged_exactly(document):
+        sentences = tag_document(document, None, model.joint.splitter)
+        batch = model.collate([model.encode(s, document.text) for s in sentences])
+        with torch.inference_mode():
+            tags = model(batch).tag_logits.argmax(-1).masked_fill(~batch["word_mask"], -100)
+        return torch.equal(tags, batch["tags"])
+
+    def relations(document):
+        spans = {e.id: (e.spans, e.type) for e in document.entities}
+        return sorted((r.type, spans[r.head], spans[r.tail], round(r.score, 5)) for r in document.relations)
+
+    compared = 0
+    for gold, predicted, with_gold in zip(documents, end_to_end, given, strict=True):
+        assert with_gold.entities == gold.entities
+        if tagged_exactly(gold):
+            assert relations(with_gold) == relations(predicted)
+            compared += 1 if predicted.relations else 0
+    assert compared >= 3, "the tiny model tags enough test documents exactly to compare"
+    # and RE reads the given tags, not its own: swapping the given types changes what it finds
+    import dataclasses
+
+    swap = {"Drug": "Gene", "Gene": "Drug"}
+    swapped = [
+        dataclasses.replace(d, entities=tuple(dataclasses.replace(e, type=swap[e.type]) for e in d.entities))
+        for d in documents
+    ]
+    again = Extractor.from_directory(model_dir, progress=False, entities="given").predict(swapped)
+    assert [[(r.head, r.tail, r.type) for r in d.relations] for d in again] != [
+        [(r.head, r.tail, r.type) for r in d.relations] for d in given
+    ]
+
+
+def test_given_entities_of_an_unknown_type_are_refused(trained_joint_run):
+    from biorelex.document import Document, Entity
+    from biorelex.errors import ConfigError
+
+    extractor = Extractor.from_directory(
+        trained_joint_run / "run" / "model", progress=False, entities="given"
+    )
+    document = Document("d", "aspirin inhibits cox .", (Entity("T1", "Protein", ((17, 20),), "cox"),))
+    with pytest.raises(ConfigError, match=r"given entity types \['Protein'\]"):
+        extractor.predict([document])
 
 
 def test_cli_train_joint_and_explain(tiny_encoder_dir, tmp_path):

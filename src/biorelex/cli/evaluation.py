@@ -61,10 +61,17 @@ def evaluate(
     lenient: Annotated[bool, typer.Option(help="Skip bad input records (each one reported).")] = False,
     precision: PrecisionOption = "fp32",
     workers: WorkersOption = 1,
+    entities: Annotated[
+        Optional[str],
+        typer.Option(
+            help="Joint models: 'predicted' (end to end, the default) or 'given' (its RE over the gold mentions)."
+        ),
+    ] = None,
 ) -> None:
     """Score a model on gold data: micro-F1 over positive classes, per class, AUC; report files with -o.
 
-    A joint NER+RE model is scored end to end: NER, RE strict and RE boundaries (predicted entities).
+    A joint NER+RE model is scored end to end: NER, RE strict and RE boundaries (predicted entities),
+    or with --entities given its RE alone over the gold mentions.
     """
     try:
         from biorelex.models.serialization import is_joint_model
@@ -74,8 +81,10 @@ def evaluate(
                 raise BiorelexError(
                     "--precision and --workers apply to relation classifiers, not joint models"
                 )
-            _evaluate_joint(model, data, format, output, batch_size, lenient)
+            _evaluate_joint(model, data, format, output, batch_size, lenient, entities or "predicted")
             return
+        if entities == "predicted":
+            raise BiorelexError("a relation classifier scores the given entities' pairs; drop --entities")
         from biorelex.data import formats
         from biorelex.errors import ReadReport
         from biorelex.evaluation.evaluate import evaluate as run_evaluation
@@ -104,14 +113,20 @@ def evaluate(
 
 
 def _evaluate_joint(
-    model: Path, data: Path, format: str | None, output: Path | None, batch_size: int, lenient: bool
+    model: Path,
+    data: Path,
+    format: str | None,
+    output: Path | None,
+    batch_size: int,
+    lenient: bool,
+    entities: str,
 ) -> None:
     from biorelex.data import formats
     from biorelex.errors import ReadReport
     from biorelex.inference.extractor import Extractor
     from biorelex.training.joint import evaluate_joint, joint_headline, write_joint_report
 
-    extractor = Extractor.from_directory(model, batch_size=batch_size)
+    extractor = Extractor.from_directory(model, batch_size=batch_size, entities=entities)
     documents = list(formats.read(data, format, report=ReadReport(lenient=lenient)))
     scores, predicted = evaluate_joint(extractor, documents)
     if output is not None:

@@ -55,7 +55,11 @@ def extract(
         typer.Option(help="Pipeline mode: a relation classifier scores the pairs of the entities."),
     ] = None,
     entities: Annotated[
-        str, typer.Option(help="Pipeline mode: 'predicted' (the model's NER) or 'given' (the input's).")
+        str,
+        typer.Option(
+            help="'predicted' (the model's NER) or 'given' (the input's own; their relations by "
+            "--classifier if given, else by the joint model's RE)."
+        ),
     ] = "predicted",
     candidates: Annotated[str, typer.Option(help="Pipeline mode: pairing, 'all' or a preset.")] = "all",
     batch_size: Annotated[int, typer.Option(help="Sentences per forward pass.")] = 32,

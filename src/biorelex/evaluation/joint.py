@@ -90,8 +90,11 @@ def _relation_items(document: Document, typed: bool) -> list[tuple[str, Hashable
     return items
 
 
-def joint_scores(gold: Sequence[Document], predicted: Sequence[Document]) -> dict[str, Any]:
-    """NER, RE strict and RE boundaries scores of ``predicted`` against ``gold`` (matched by id)."""
+def joint_scores(
+    gold: Sequence[Document], predicted: Sequence[Document], setting: str = SETTING
+) -> dict[str, Any]:
+    """NER, RE strict and RE boundaries scores of ``predicted`` against ``gold`` (matched by id);
+    ``setting`` says what was predicted (default: entities and relations, end to end)."""
     by_id = {d.id: d for d in predicted}
     missing = [d.id for d in gold if d.id not in by_id]
     if missing:
@@ -115,7 +118,7 @@ def joint_scores(gold: Sequence[Document], predicted: Sequence[Document]) -> dic
         loose_gold += _relation_items(document, False)
         loose_predicted += _relation_items(prediction, False)
     return {
-        "setting": SETTING,
+        "setting": setting,
         "documents": len(gold),
         "ner": prf_by_type(ner_gold, ner_predicted),
         "re_strict": prf_by_type(strict_gold, strict_predicted),

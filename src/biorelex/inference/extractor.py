@@ -6,7 +6,10 @@ entities, scored relations and the sentence spans that are their evidence).
 
 A *pipeline* mode puts a relation classifier (see :mod:`biorelex.inference.predictor`) behind the
 entities: those of the joint model's NER, or the input's own entities, so joint and pipeline can
-be compared on the same corpus with one flag.
+be compared on the same corpus with one flag. With the input's own (``given``) entities and no
+classifier, the joint model's RE module runs over them alone (their BIOES tags feed its label
+embeddings, as the gold tags do in training): relation extraction with gold entities, the usual
+comparison point for an end-to-end score.
 """
 
 from __future__ import annotations
@@ -21,7 +24,14 @@ import torch
 from tqdm.auto import tqdm
 
 from biorelex.data.sentences import split_sentences
-from biorelex.data.tagging import TaggedSentence, decode_bioes, tokenize_words
+from biorelex.data.tagging import (
+    TaggedEntity,
+    TaggedSentence,
+    TaggingReport,
+    decode_bioes,
+    tag_document,
+    tokenize_words,
+)
 from biorelex.document import Document, Entity, Relation
 from biorelex.errors import ConfigError
 from biorelex.models.joint.model import JointModel
@@ -35,6 +45,7 @@ class SentencePrediction:
 
     entities: list[tuple[int, int, str, float]]
     relations: list[tuple[int, int, str, float]]  # (head entity index, tail entity index, type, probability)
+    entity_ids: tuple[str, ...] = ()  # given entities: the input Document's ids of ``entities``
 
 
 def raw_sentences(document: Document, splitter: str) -> list[TaggedSentence]:
@@ -59,8 +70,8 @@ class Extractor:
         progress: show a progress bar.
         classifier: a :class:`~biorelex.inference.predictor.Predictor`; when given, relations come
             from it (pipeline mode) instead of the joint model's biaffine scorer.
-        entities: ``predicted`` (the joint model's NER) or ``given`` (the input's entities, pipeline
-            mode only).
+        entities: ``predicted`` (the joint model's NER) or ``given`` (the input's entities: scored by
+            the classifier in pipeline mode, else by the joint model's own RE module).
     """
 
     def __init__(
@@ -73,8 +84,6 @@ class Extractor:
     ) -> None:
         if entities not in ("predicted", "given"):
             raise ConfigError(f"entities must be 'predicted' or 'given', got {entities!r}")
-        if entities == "given" and classifier is None:
-            raise ConfigError("given entities need a relation classifier (pipeline mode)")
         self.model = model.eval()
         self.batch_size = batch_size
         self.progress = progress
@@ -109,23 +118,43 @@ class Extractor:
         """Entities and relations of a plain text (sentences split)."""
         return self.predict([Document(id=document_id, text=text)])[0]
 
-    def predict(self, documents: Sequence[Document]) -> list[Document]:
-        """The documents with predicted entities and relations (their own ones replaced)."""
+    @property
+    def setting(self) -> str:
+        """What the scores of these predictions measure (every report states it)."""
         if self.entities == "given":
+            by = "a relation classifier" if self.classifier is not None else "the joint model's RE module"
+            return f"gold entities: relations by {by} over the given mentions, sentence level"
+        if self.classifier is not None:
+            return "pipeline: the joint model's predicted entities, a relation classifier's relations, sentence level"
+        return "end-to-end: predicted entities, sentence level"
+
+    def predict(self, documents: Sequence[Document]) -> list[Document]:
+        """The documents with predicted entities and relations (their own ones replaced); with given
+        entities, the documents with their own entities and predicted relations."""
+        given = self.entities == "given"
+        if given and self.classifier is not None:
             return list(self.classifier.predict(list(documents)))
         splitter = self.model.joint.splitter
-        sentences = [raw_sentences(d, splitter) for d in documents]
+        if given:
+            report = TaggingReport()
+            sentences = [tag_document(d, report, splitter) for d in documents]
+            self._check_given(sentences, report)
+        else:
+            sentences = [raw_sentences(d, splitter) for d in documents]
         flat = [(s, d.text) for d, group in zip(documents, sentences, strict=True) for s in group]
-        predictions = iter(self.predict_sentences(flat))
+        predictions = iter(self.predict_sentences(flat, given_entities=given))
         results = []
         for document, group in zip(documents, sentences, strict=True):
-            results.append(self._document(document, group, [next(predictions) for _ in group]))
+            results.append(self._document(document, group, [next(predictions) for _ in group], given))
         if self.classifier is not None:
             results = list(self.classifier.predict(results))
         return results
 
-    def predict_sentences(self, sentences: Sequence[tuple[TaggedSentence, str]]) -> list[SentencePrediction]:
-        """Predictions for ``(sentence, document text)`` pairs, in their order."""
+    def predict_sentences(
+        self, sentences: Sequence[tuple[TaggedSentence, str]], given_entities: bool = False
+    ) -> list[SentencePrediction]:
+        """Predictions for ``(sentence, document text)`` pairs, in their order. With
+        ``given_entities``, each sentence's own entities and tags are RE's candidates and input."""
         model = self.model
         examples = [model.encode(sentence, text) for sentence, text in sentences]
         truncated = sum(1 for e in examples if e.truncated_words)
@@ -144,27 +173,51 @@ class Extractor:
                 batch = {
                     k: v.to(device) for k, v in model.collate([examples[i] for i in batch_indices]).items()
                 }
-                output = model(batch)
+                output = model(batch, re_entities="gold" if given_entities else "predicted")
                 tag_probabilities = output.tag_logits.float().softmax(-1)  # (batch, words, tags)
                 relation_probabilities = output.relation_logits.float().softmax(-1)  # (b, w, w, classes)
                 for row, index in enumerate(batch_indices):
                     n = len(examples[index].word_starts)
-                    results[index] = self._decode(tag_probabilities[row, :n], relation_probabilities[row])
+                    given = examples[index].entities if given_entities else None
+                    results[index] = self._decode(
+                        tag_probabilities[row, :n], relation_probabilities[row], given
+                    )
         return [r for r in results if r is not None]
 
     # Internals ---------------------------------------------------------------------------------
 
+    def _check_given(self, sentences: Sequence[Sequence[TaggedSentence]], report: TaggingReport) -> None:
+        """Log what the given entities lose to BIOES, and refuse types the model was not trained on
+        (their tags would be read as O)."""
+        known = {tag.split("-", 1)[1] for tag in self.model.tags if "-" in tag}
+        unknown = sorted({e.type for group in sentences for s in group for e in s.entities} - known)
+        if unknown:
+            raise ConfigError(
+                f"given entity types {unknown} are not among the joint model's types {sorted(known)}; "
+                "score given entities with a model trained on them, or use a relation classifier"
+            )
+        lost = report.overlapping_dropped + report.relations_across_sentences
+        if lost:
+            logger.info("given entities, what BIOES cannot hold: %s", report.to_dict())
+
     def _decode(
-        self, tag_probabilities: torch.Tensor, relation_probabilities: torch.Tensor
+        self,
+        tag_probabilities: torch.Tensor,
+        relation_probabilities: torch.Tensor,
+        given: Sequence[TaggedEntity] | None = None,
     ) -> SentencePrediction:
-        best, tag_ids = tag_probabilities.max(-1)
-        tags = [self.model.tags[i] for i in tag_ids.tolist()]
-        spans = decode_bioes(tags)
-        confidence = best.tolist()
-        entities = [
-            (e.first, e.last, e.type, sum(confidence[e.first : e.last + 1]) / (e.last - e.first + 1))
-            for e in spans
-        ]
+        if given is None:
+            best, tag_ids = tag_probabilities.max(-1)
+            tags = [self.model.tags[i] for i in tag_ids.tolist()]
+            spans = decode_bioes(tags)
+            confidence = best.tolist()
+            entities = [
+                (e.first, e.last, e.type, sum(confidence[e.first : e.last + 1]) / (e.last - e.first + 1))
+                for e in spans
+            ]
+        else:
+            spans = list(given)
+            entities = [(e.first, e.last, e.type, 1.0) for e in spans]
         relations: dict[tuple[int, int, str], float] = {}
         labels = self.model.relations
         symmetric = set(self.model.symmetric)
@@ -180,20 +233,22 @@ class Extractor:
                 key = (min(h, t), max(h, t), kind) if kind in symmetric else (h, t, kind)
                 if score > relations.get(key, -1.0):
                     relations[key] = score
-        return SentencePrediction(entities, [(h, t, k, s) for (h, t, k), s in relations.items()])
+        found = [(h, t, k, s) for (h, t, k), s in relations.items()]
+        return SentencePrediction(entities, found, tuple(e.entity_id for e in given or ()))
 
     def _document(
         self,
         document: Document,
         sentences: Sequence[TaggedSentence],
         predictions: Sequence[SentencePrediction],
+        given: bool = False,
     ) -> Document:
         entities: list[Entity] = []
         relations: list[Relation] = []
         symmetric = set(self.model.symmetric)
         for sentence, prediction in zip(sentences, predictions, strict=True):
-            ids = []
-            for first, last, kind, score in prediction.entities:
+            ids = list(prediction.entity_ids)
+            for first, last, kind, score in prediction.entities if not given else ():
                 start, end = sentence.words[first][0], sentence.words[last][1]
                 entity_id = f"T{len(entities) + 1}"
                 ids.append(entity_id)
@@ -219,7 +274,7 @@ class Extractor:
                 )
         return replace(
             document,
-            entities=tuple(entities),
+            entities=document.entities if given else tuple(entities),
             relations=tuple(relations),
             sentences=tuple(s.span for s in sentences),
         )

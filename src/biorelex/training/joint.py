@@ -142,7 +142,7 @@ def evaluate_joint(
     started = time.perf_counter()
     predicted = extractor.predict(documents)
     seconds = time.perf_counter() - started
-    scores = joint_scores(documents, predicted)
+    scores = joint_scores(documents, predicted, extractor.setting)
     sentences = sum(len(d.sentences) for d in predicted)
     tagging = TaggingReport()
     tag_documents(documents, tagging, extractor.model.joint.splitter)
@@ -227,6 +227,8 @@ def train_joint(
         config, train_documents, splits.get("dev"), output_dir, resume, callbacks
     )
     extractor = Extractor(model, config.train.eval_batch_size)
+    # the same model's RE over the gold mentions: how much of the end-to-end RE error is NER's
+    with_gold = Extractor(model, config.train.eval_batch_size, entities="given")
     reports: dict[str, Any] = {}
     for split in ("dev", "test"):
         split_documents = splits.get(split)
@@ -235,6 +237,9 @@ def train_joint(
         scores, predicted = evaluate_joint(extractor, split_documents)
         write_joint_report(scores, predicted, output_dir / split)
         reports[split] = joint_headline(scores)
+        scores, predicted = evaluate_joint(with_gold, split_documents)
+        write_joint_report(scores, predicted, output_dir / f"{split}_gold_entities")
+        reports[f"{split}_gold_entities"] = joint_headline(scores)
     summary = {
         "setting": {
             "task": "joint NER+RE",
