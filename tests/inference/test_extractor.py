@@ -155,6 +155,8 @@ def test_given_entities_of_an_unknown_type_are_refused(trained_joint_run):
     document = Document("d", "aspirin inhibits cox .", (Entity("T1", "Protein", ((17, 20),), "cox"),))
     with pytest.raises(ConfigError, match=r"given entity types \['Protein'\]"):
         extractor.predict([document])
+    (empty,) = extractor.predict([Document("e", "   ")])  # no words: no sentence to score, no error
+    assert empty.relations == () and empty.entities == ()
 
 
 def test_cli_train_joint_and_explain(tiny_encoder_dir, tmp_path):

@@ -137,7 +137,8 @@ class Extractor:
         splitter = self.model.joint.splitter
         if given:
             report = TaggingReport()
-            sentences = [tag_document(d, report, splitter) for d in documents]
+            tagged = [tag_document(d, report, splitter) for d in documents]
+            sentences = [[s for s in group if s.words] for group in tagged]
             self._check_given(sentences, report)
         else:
             sentences = [raw_sentences(d, splitter) for d in documents]
