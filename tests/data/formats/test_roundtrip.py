@@ -110,33 +110,30 @@ def test_ddi_through_bioc_on_real_data(shared_data: Path, tmp_path: Path) -> Non
 
 
 def test_writers_refuse_what_the_format_cannot_hold(fixtures: Path, tmp_path: Path) -> None:
-    chemprot = list(formats.read(fixtures / "chemprot", "chemprot"))
-    with pytest.raises(FormatError, match="PubTator relations link concept ids"):
-        formats.write(chemprot, tmp_path / "x.pubtator", "pubtator")
-    assert not (tmp_path / "x.pubtator").exists(), "a failed write leaves no partial file"
-    ddi = list(formats.read(fixtures / "ddi/sample.xml", "ddi"))
-    with pytest.raises(FormatError, match="discontinuous"):
-        formats.write(ddi, tmp_path / "y.pubtator", "pubtator")
-    cdr = list(formats.read(fixtures / "sample.pubtator", "pubtator"))
-    with pytest.raises(FormatError, match="BRAT cannot"):
-        formats.write(cdr, tmp_path / "brat", "brat")
-    with pytest.raises(FormatError, match="read-only"):
-        formats.write(cdr, tmp_path / "z", "blurb")
-    with pytest.raises(FormatError, match="does not link two mentions of one sentence"):
-        formats.write(cdr, tmp_path / "ddi_cdr", "ddi")
-    with pytest.raises(FormatError, match="discontinuous, which ChemProt cannot hold"):
-        formats.write(ddi, tmp_path / "d_abstracts.tsv", "chemprot")
-    with pytest.raises(FormatError, match="is not a ChemProt relation"):
-        formats.write(cdr, tmp_path / "c_abstracts.tsv", "chemprot")
-    leftovers = [p.name for p in tmp_path.iterdir() if "_abstracts" in p.name or "_entities" in p.name]
-    leftovers += [p.name for p in tmp_path.iterdir() if "_relations" in p.name]
-    assert not leftovers, "a failed ChemProt write leaves none of its three files, nor their temporary files"
-    with pytest.raises(FormatError, match="named like its abstracts file"):
-        formats.write(chemprot, tmp_path / "chemprot.tsv", "chemprot")
-    with pytest.raises(FormatError, match="SpERT relations link mentions"):
-        formats.write(cdr, tmp_path / "c.json", "spert")
-    with pytest.raises(FormatError, match="discontinuous, which SpERT cannot hold"):
-        formats.write(ddi, tmp_path / "d.json", "spert")
+    corpora = {
+        "chemprot": list(formats.read(fixtures / "chemprot", "chemprot")),
+        "ddi": list(formats.read(fixtures / "ddi/sample.xml", "ddi")),
+        "cdr": list(formats.read(fixtures / "sample.pubtator", "pubtator")),
+    }
+    refusals = [  # (documents, output, format, what the error says)
+        ("chemprot", "x.pubtator", "pubtator", "PubTator relations link concept ids"),
+        ("ddi", "y.pubtator", "pubtator", "discontinuous"),
+        ("cdr", "brat", "brat", "BRAT cannot"),
+        ("cdr", "z", "blurb", "read-only"),
+        ("cdr", "ddi_cdr", "ddi", "does not link two mentions of one sentence"),
+        ("ddi", "d_abstracts.tsv", "chemprot", "discontinuous, which ChemProt cannot hold"),
+        ("cdr", "c_abstracts.tsv", "chemprot", "is not a ChemProt relation"),
+        ("chemprot", "chemprot.tsv", "chemprot", "named like its abstracts file"),
+        ("cdr", "c.json", "spert", "SpERT relations link mentions"),
+        ("ddi", "d.json", "spert", "discontinuous, which SpERT cannot hold"),
+    ]
+    for corpus, output, name, message in refusals:
+        with pytest.raises(FormatError, match=message):
+            formats.write(corpora[corpus], tmp_path / output, name)
+    # a failed write leaves no partial file (nor a temporary one): of ChemProt, none of its three files
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["brat"], (
+        "only BRAT's folder, made before the refusal"
+    )
 
 
 def test_chemprot_writes_the_evaluation_format_of_predicted_relations(fixtures: Path, tmp_path: Path) -> None:
