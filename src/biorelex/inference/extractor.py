@@ -34,6 +34,7 @@ from biorelex.data.tagging import (
 )
 from biorelex.document import Document, Entity, Relation
 from biorelex.errors import ConfigError
+from biorelex.evaluation.joint import SETTING
 from biorelex.models.joint.model import JointModel
 
 logger = logging.getLogger(__name__)
@@ -126,7 +127,7 @@ class Extractor:
             return f"gold entities: relations by {by} over the given mentions, sentence level"
         if self.classifier is not None:
             return "pipeline: the joint model's predicted entities, a relation classifier's relations, sentence level"
-        return "end-to-end: predicted entities, sentence level"
+        return SETTING
 
     def predict(self, documents: Sequence[Document]) -> list[Document]:
         """The documents with predicted entities and relations (their own ones replaced); with given

@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field
 
 from biorelex.document import Document, Entity
 from biorelex.errors import BiorelexError, ConfigError
+from biorelex.evaluation.joint import SETTING
 from biorelex.serving.batching import MicroBatcher
 from biorelex.serving.schemas import (
     ClassifyRequest,
@@ -177,7 +178,7 @@ def create_app(service: Service, settings: ServeSettings | None = None) -> FastA
         return DocumentsResponse(
             documents=[DocumentSchema.from_document(d) for d in documents],
             model=service.name,
-            setting="end-to-end: predicted entities, sentence level",
+            setting=SETTING,
         )
 
     @app.post("/v1/classify", response_model=DocumentsResponse, response_model_exclude_none=True)

@@ -34,12 +34,19 @@ EVALUATED_GROUPS = ("CPR:3", "CPR:4", "CPR:5", "CPR:6", "CPR:9")
 SPLIT_NAMES = {"training": "train", "development": "dev", "test": "test", "sample": "sample"}
 
 
-def _companions(abstracts: Path) -> tuple[Path, Path]:
+def _companion_paths(abstracts: Path) -> tuple[Path, Path]:
+    """The entities and relations files beside an abstracts file (its name with 'abstracts' replaced)."""
     name = abstracts.name
-    if "abstracts" not in name:
+    return (
+        abstracts.with_name(name.replace("abstracts", "entities")),
+        abstracts.with_name(name.replace("abstracts", "relations")),
+    )
+
+
+def _companions(abstracts: Path) -> tuple[Path, Path]:
+    if "abstracts" not in abstracts.name:
         raise FormatError("a ChemProt abstracts file name contains 'abstracts'", abstracts)
-    entities = abstracts.with_name(name.replace("abstracts", "entities"))
-    relations = abstracts.with_name(name.replace("abstracts", "relations"))
+    entities, relations = _companion_paths(abstracts)
     if not entities.exists():
         raise FormatError(f"missing the companion entities file {entities.name}", abstracts)
     return entities, relations
@@ -224,8 +231,7 @@ def write(documents: Iterable[Document], path: str | Path) -> int:
             "entities and relations files are written beside it",
             path,
         )
-    entities_path = path.with_name(path.name.replace("abstracts", "entities"))
-    relations_path = path.with_name(path.name.replace("abstracts", "relations"))
+    entities_path, relations_path = _companion_paths(path)
     count = 0
     with contextlib.ExitStack() as stack:
         abstracts, entities, relations = (

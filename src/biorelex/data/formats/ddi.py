@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from biorelex.data.formats._io import atomic_write, make_document, parse_xml_events, source_text_attributes
+from biorelex.data.sentences import document_sentences, sentence_index
 from biorelex.document import Document, Entity, Relation, Span, span_text
 from biorelex.errors import FormatError, ReadReport
 
@@ -185,8 +186,6 @@ def write(documents: Iterable[Document], path: str | Path) -> int:
     Entities must lie inside one sentence, relations link two mentions of one sentence, and a
     pair holds one relation at most: anything else is refused with the document named.
     """
-    from biorelex.data.sentences import document_sentences
-
     folder = Path(path)
     if folder.exists() and not folder.is_dir():
         raise FormatError("DDI XML is written as a folder of <document id>.xml files; give a folder", folder)
@@ -208,9 +207,10 @@ def _document_element(document: Document, sentences: list[Span]) -> ET.Element:
     where = f"document {document.id!r}"
     by_sentence: list[list[Entity]] = [[] for _ in sentences]
     sentence_of: dict[str, int] = {}
+    starts = [start for start, _ in sentences]
     for entity in document.entities:
-        index = next((i for i, (s, e) in enumerate(sentences) if s <= entity.start and entity.end <= e), None)
-        if index is None:
+        index = sentence_index(starts, entity.start)
+        if not sentences or not (starts[index] <= entity.start and entity.end <= sentences[index][1]):
             raise FormatError(f"{where}: entity {entity.id!r} is not inside one sentence, as DDI needs")
         by_sentence[index].append(entity)
         sentence_of[entity.id] = index
