@@ -119,7 +119,10 @@ def test_writers_refuse_what_the_format_cannot_hold(fixtures: Path, tmp_path: Pa
         ("chemprot", "x.pubtator", "pubtator", "PubTator relations link concept ids"),
         ("ddi", "y.pubtator", "pubtator", "discontinuous"),
         ("cdr", "brat", "brat", "BRAT cannot"),
-        ("cdr", "z", "blurb", "read-only"),
+        ("cdr", "z", "ade", "read-only"),
+        ("cdr", "c_pairs.jsonl", "blurb", "links concepts; BLURB labels mention pairs"),
+        ("chemprot", "c_pairs.tsv", "blue", "has 2 relations .* a BLUE line holds one label"),
+        ("ddi", "d_pairs.tsv", "blue", "has type 'effect'; BLUE TSV holds 0/1 labels"),
         ("cdr", "ddi_cdr", "ddi", "does not link two mentions of one sentence"),
         ("ddi", "d_abstracts.tsv", "chemprot", "discontinuous, which ChemProt cannot hold"),
         ("cdr", "c_abstracts.tsv", "chemprot", "is not a ChemProt relation"),
@@ -154,6 +157,112 @@ def test_chemprot_writes_the_evaluation_format_of_predicted_relations(fixtures: 
         "pred_entities.tsv",
         "pred_relations.tsv",
     }
+
+
+@pytest.mark.parametrize(
+    ("fixture", "name"),
+    [
+        ("blurb_chemprot.jsonl", "blurb"),
+        ("blurb_ddi.jsonl", "blurb"),
+        ("blue_train.tsv", "blue"),
+        ("blue_test.tsv", "blue"),
+    ],
+)
+def test_pair_formats_write_back_their_own_lines(
+    fixtures: Path, tmp_path: Path, fixture: str, name: str
+) -> None:
+    """A pair file read and written again is the same file (ids name the folder, hence its name)."""
+    original = list(formats.read(fixtures / fixture, name))
+    out = tmp_path / fixtures.name / fixture
+    assert formats.write(original, out, name) == len(original)
+    assert list(formats.read(out, name)) == original
+    assert out.read_text() == (fixtures / fixture).read_text()
+
+
+def _pair_document(relations: tuple[Relation, ...]) -> Document:
+    text = "Aspirin and ibuprofen inhibit COX-1. Ibuprofen is safe."
+    return Document(
+        id="p1",
+        text=text,
+        entities=(
+            Entity("T1", "CHEMICAL", ((0, 7),), "Aspirin"),
+            Entity("T2", "CHEMICAL", ((12, 21),), "ibuprofen"),
+            Entity("T3", "GENE-Y", ((30, 35),), "COX-1"),
+            Entity("T4", "CHEMICAL", ((37, 46),), "Ibuprofen"),
+        ),
+        relations=relations,
+        sentences=((0, 36), (37, 55)),
+    )
+
+
+def test_blurb_writes_one_line_per_candidate_pair_of_a_document(tmp_path: Path) -> None:
+    """ChemProt's rule (chemical -> gene in one sentence) for chemicals and genes, every pair otherwise."""
+    document = _pair_document((Relation("R1", "CPR:4", "T2", "T3", score=0.75),))
+    assert formats.write([document], tmp_path / "p.jsonl", "blurb") == 1
+    records = [json.loads(line) for line in (tmp_path / "p.jsonl").read_text().splitlines()]
+    assert [(r["id"], r["sent_idx"], r["label"], r.get("score")) for r in records] == [
+        ("p1.T1.T3", 0, "false", None),
+        ("p1.T2.T3", 0, "CPR:4", 0.75),
+    ]
+    assert records[1]["chem"] == {"id": "T2", "type": "CHEMICAL", "start": 12, "end": 21, "text": "ibuprofen"}
+    again = list(formats.read(tmp_path / "p.jsonl", "blurb"))
+    assert [(r.type, r.head, r.tail, r.score) for d in again for r in d.relations] == [
+        ("CPR:4", "T2", "T3", 0.75)
+    ]
+    # no gene: every unordered pair of a sentence, in DDI's shape, the relation's direction kept
+    drugs = Document(
+        id="d1",
+        text="A raises B; C is safe with A.",
+        entities=(
+            Entity("a", "drug", ((0, 1),), "A"),
+            Entity("b", "drug", ((9, 10),), "B"),
+            Entity("c", "drug", ((12, 13),), "C"),
+        ),
+        relations=(Relation("r", "effect", "b", "a"),),
+        sentences=((0, 29),),
+    )
+    assert formats.write([drugs], tmp_path / "d.jsonl", "blurb") == 1
+    records = [json.loads(line) for line in (tmp_path / "d.jsonl").read_text().splitlines()]
+    assert [(r["e1"]["id"], r["e2"]["id"], r["label"]) for r in records] == [
+        ("b", "a", "effect"),
+        ("a", "c", "DDI-false"),
+        ("b", "c", "DDI-false"),
+    ]
+    assert records[0]["e1"]["charOffset"] == "9-9"
+
+
+def test_pair_writers_refuse_what_no_line_can_hold(tmp_path: Path) -> None:
+    """Two labels of one pair, or a relation across sentences: refused, naming the document."""
+    twice = _pair_document((Relation("R1", "CPR:5", "T2", "T3"), Relation("R2", "CPR:6", "T2", "T3")))
+    with pytest.raises(FormatError, match=r"document 'p1': the pair 'T2', 'T3' has 2 relations \(R1, R2\)"):
+        formats.write([twice], tmp_path / "t.jsonl", "blurb")
+    across = _pair_document((Relation("R1", "CPR:4", "T4", "T3"),))
+    with pytest.raises(FormatError, match="relation 'R1' links mentions that no BLURB pair holds"):
+        formats.write([across], tmp_path / "a.jsonl", "blurb")
+    assert not list(tmp_path.iterdir()), "a refused write leaves no file"
+
+
+def test_blue_masks_each_pair_of_a_document(tmp_path: Path) -> None:
+    document = Document(
+        id="g1",
+        text="BRCA1 variants cause breast cancer but not asthma.",
+        entities=(
+            Entity("g", "gene", ((0, 5),), "BRCA1"),
+            Entity("d1", "disease", ((21, 34),), "breast cancer"),
+            Entity("d2", "disease", ((43, 49),), "asthma"),
+        ),
+        relations=(Relation("r", "related", "g", "d1"),),
+    )
+    assert formats.write([document], tmp_path / "g.tsv", "blue") == 1
+    assert (tmp_path / "g.tsv").read_text().splitlines() == [
+        "@GENE$ variants cause @DISEASE$ but not asthma.\t1",
+        "@GENE$ variants cause breast cancer but not @DISEASE$.\t0",
+        "BRCA1 variants cause @DISEASE$ but not @DISEASE$.\t0",
+    ]
+    split = Entity("d1", "disease", ((21, 27), (28, 34)), "breast cancer")
+    pieces = dataclasses.replace(document, entities=(document.entities[0], split, document.entities[2]))
+    with pytest.raises(FormatError, match="document 'g1': entity 'd1' is discontinuous and cannot be masked"):
+        formats.write([pieces], tmp_path / "pieces.tsv", "blue")
 
 
 def test_a_document_without_title_passage_keeps_its_text_in_chemprot(tmp_path: Path) -> None:
@@ -241,3 +350,21 @@ def test_chemprot_and_conll04_write_back_their_real_data(shared_data: Path, tmp_
     test = list(formats.read(source, "spert"))
     formats.write(test, tmp_path / "conll04_test.json", "spert")
     assert json.loads((tmp_path / "conll04_test.json").read_text()) == json.loads(source.read_text())
+
+
+@pytest.mark.corpus
+def test_pair_formats_write_back_their_real_data(shared_data: Path, tmp_path: Path) -> None:
+    """BLURB ChemProt dev and DDI test, GAD and EU-ADR fold files: written again, the same files."""
+    sources = [
+        ("chemprot/blurb/dev.jsonl", "blurb"),
+        ("ddi2013/blurb/test.jsonl", "blurb"),
+        ("gad/folds/1/train.tsv", "blue"),
+        ("gad/folds/1/test.tsv", "blue"),
+        ("euadr/folds/3/test.tsv", "blue"),
+    ]
+    for relative, name in sources:
+        source = shared_data / relative
+        out = tmp_path / relative
+        documents = list(formats.read(source, name))
+        assert formats.write(documents, out, name) == len(documents)
+        assert out.read_text() == source.read_text(), relative

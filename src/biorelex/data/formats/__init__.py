@@ -42,8 +42,15 @@ FORMATS: dict[str, Format] = {
         Format(
             "ddi", "DDI 2013 XML (file or folder; writes a folder of <document>.xml)", ddi.read, ddi.write
         ),
-        Format("blurb", "BLURB instance JSONL (ChemProt/DDI pairs)", blurb.read),
-        Format("blue", "BLUE/BioBERT masked-sentence TSV (GAD, EU-ADR)", blue.read),
+        Format(
+            "blurb",
+            "BLURB instance JSONL (ChemProt/DDI pairs; writes one line per pair)",
+            blurb.read,
+            blurb.write,
+        ),
+        Format(
+            "blue", "BLUE/BioBERT masked-sentence TSV (GAD, EU-ADR; writes 0/1 pairs)", blue.read, blue.write
+        ),
         Format("ade", "ADE-Corpus-V2 raw (DRUG-AE.rel + ADE-NEG.txt)", ade.read),
         Format("spert", "SpERT JSON (ADE folds, CoNLL04)", spert.read, spert.write),
         Format("brat", "BRAT standoff (.txt + .ann, file or folder)", brat.read, brat.write),

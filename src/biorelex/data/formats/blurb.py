@@ -4,18 +4,27 @@ A line holds ``id``, ``sentence``, ``label`` and two argument objects with chara
 the sentence: ``chem``/``gene`` (ChemProt) or ``e1``/``e2`` (DDI, whose ``charOffset`` keeps the
 pieces of discontinuous mentions with inclusive ends). Each line becomes one Document: the
 sentence, the two mentions and, unless the label is negative (``false``, ``DDI-false``, ``0``), one
-relation typed by the label. Candidate generation over such a Document yields exactly its pair.
+relation typed by the label (scored by an optional ``score`` field, which the writer adds to
+predicted relations). Candidate generation over such a Document yields exactly its pair.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from biorelex.data.formats._io import UniqueIds, guarded, iter_json_lines, source_text_attributes
+from biorelex.data.formats._io import (
+    UniqueIds,
+    atomic_write,
+    guarded,
+    iter_json_lines,
+    source_text_attributes,
+)
+from biorelex.data.formats._pairs import Pair, document_pairs
 from biorelex.data.formats.ddi import parse_char_offset
-from biorelex.document import Document, Entity, Relation, span_text
+from biorelex.document import Document, Entity, Relation, Span, span_text
 from biorelex.errors import FormatError, ReadReport
 
 NEGATIVE_LABELS = frozenset({"false", "DDI-false", "0", "negative", "None"})
@@ -91,10 +100,20 @@ def _document(record: Any, path: Path, number: int, split: str | None) -> Docume
     if head.id == tail.id:
         raise FormatError(f"both arguments have the id {head.id!r}", path, number)
     label = str(_field(record, "label", path, number))
+    score = record.get("score")
+    if score is not None and (isinstance(score, bool) or not isinstance(score, (int, float))):
+        raise FormatError(f"field 'score' must be a number, got {score!r}", path, number)
     relations = []
     if label not in NEGATIVE_LABELS:
         relations.append(
-            Relation(id="R1", type=label, head=head.id, tail=tail.id, symmetric=label.startswith("DDI-"))
+            Relation(
+                id="R1",
+                type=label,
+                head=head.id,
+                tail=tail.id,
+                symmetric=label.startswith("DDI-"),
+                score=None if score is None else float(score),
+            )
         )
     pair_id = str(record.get("id") or f"{path.stem}.{number}")
     metadata: dict[str, Any] = {"source": "blurb", "pair_id": pair_id}
@@ -111,3 +130,66 @@ def _document(record: Any, path: Path, number: int, split: str | None) -> Docume
         sentences=((0, len(sentence)),),
         metadata=metadata,
     )
+
+
+def write(documents: Iterable[Document], path: str | Path) -> int:
+    """Write one BLURB instance line per pair of each Document (atomically); returns the Documents.
+
+    The pairs are :func:`~biorelex.data.formats._pairs.document_pairs`'. A CHEMICAL -> GENE pair is
+    written in ChemProt's shape (``pmid``, ``sent_idx``, ``chem``/``gene``, negative label
+    ``false``), any other pair in DDI's (``doc``, ``e1``/``e2`` with ``charOffset``, negative
+    label ``DDI-false``). A relation's type is its label as it stands (DDI XML's ``effect`` stays
+    ``effect``); its score, when it has one, goes in an extra ``score`` field that the reader reads.
+    Discontinuous mentions are held by ``charOffset`` and refused in the ChemProt shape.
+    """
+    count = 0
+    with atomic_write(path) as handle:
+        for document in documents:
+            for pair in document_pairs(document, "BLURB"):
+                handle.write(json.dumps(_record(document, pair), ensure_ascii=False) + "\n")
+            count += 1
+    return count
+
+
+def _argument_record(document: Document, entity: Entity, sentence: Span, ddi_shape: bool) -> dict[str, Any]:
+    start = sentence[0]
+    if entity.is_discontinuous and not ddi_shape:
+        raise FormatError(
+            f"document {document.id!r}: entity {entity.id!r} is discontinuous, which BLURB's "
+            "chem/gene fields cannot hold; write jsonl or bioc instead"
+        )
+    record: dict[str, Any] = {"id": entity.id, "type": entity.type}
+    if ddi_shape:
+        record["charOffset"] = ";".join(f"{s - start}-{e - start - 1}" for s, e in entity.spans)
+    record.update(
+        start=entity.start - start,
+        end=entity.end - start,
+        text=str(entity.attributes.get("source_text", entity.text)),
+    )
+    return record
+
+
+def _record(document: Document, pair: Pair) -> dict[str, Any]:
+    ddi_shape = not (pair.head.type == "CHEMICAL" and pair.tail.type.startswith("GENE"))
+    keys = ARGUMENT_KEYS[1] if ddi_shape else ARGUMENT_KEYS[0]
+    metadata = document.metadata
+    one_pair = metadata.get("source") == "blurb" and len(document.entities) == 2
+    pair_id = (
+        metadata.get("pair_id", document.id) if one_pair else f"{document.id}.{pair.head.id}.{pair.tail.id}"
+    )
+    record: dict[str, Any] = {"id": pair_id}
+    if ddi_shape:
+        record["doc"] = metadata.get("doc", document.id) if one_pair else document.id
+    else:
+        record["pmid"] = metadata.get("pmid", document.id)
+        record["sent_idx"] = (
+            metadata.get("sent_idx", pair.sentence_index) if one_pair else pair.sentence_index
+        )
+    relation = pair.relation
+    record["sentence"] = document.text[pair.sentence[0] : pair.sentence[1]]
+    record["label"] = relation.type if relation else ("DDI-false" if ddi_shape else "false")
+    record[keys[0]] = _argument_record(document, pair.head, pair.sentence, ddi_shape)
+    record[keys[1]] = _argument_record(document, pair.tail, pair.sentence, ddi_shape)
+    if relation is not None and relation.score is not None:
+        record["score"] = relation.score
+    return record
