@@ -22,6 +22,7 @@ SAME_FORMAT = [
     ("chemprot", "chemprot"),
     ("spert.json", "spert"),
     ("ddi/sample.xml", "ddi"),
+    ("ade", "ade"),
 ]
 # (fixture, input format, writable formats that can hold its annotations)
 CROSS_FORMAT = [
@@ -45,6 +46,7 @@ SUFFIX = {
     "chemprot": "chemprot_sample_abstracts.tsv",  # the split ("sample") is read from the name
     "spert": "out.json",
     "ddi": "ddi_out",
+    "ade": "ade_out",
 }
 
 
@@ -119,7 +121,8 @@ def test_writers_refuse_what_the_format_cannot_hold(fixtures: Path, tmp_path: Pa
         ("chemprot", "x.pubtator", "pubtator", "PubTator relations link concept ids"),
         ("ddi", "y.pubtator", "pubtator", "discontinuous"),
         ("cdr", "brat", "brat", "BRAT cannot"),
-        ("cdr", "z", "ade", "read-only"),
+        ("cdr", "z", "text", "read-only"),
+        ("chemprot", "ade_chemprot", "ade", "is not an ADE relation"),
         ("cdr", "c_pairs.jsonl", "blurb", "links concepts; BLURB labels mention pairs"),
         ("chemprot", "c_pairs.tsv", "blue", "has 2 relations .* a BLUE line holds one label"),
         ("ddi", "d_pairs.tsv", "blue", "has type 'effect'; BLUE TSV holds 0/1 labels"),
@@ -137,6 +140,43 @@ def test_writers_refuse_what_the_format_cannot_hold(fixtures: Path, tmp_path: Pa
     assert sorted(p.name for p in tmp_path.iterdir()) == ["brat"], (
         "only BRAT's folder, made before the refusal"
     )
+
+
+def test_ade_writes_its_release_and_refuses_what_it_cannot_hold(tmp_path: Path) -> None:
+    """Relations to DRUG-AE.rel at the document offsets; mentions outside a relation are refused."""
+    document = Document(
+        id="7.s1",
+        text="Rash after amoxicillin.",
+        entities=(
+            Entity("T1", "Adverse-Effect", ((0, 4),), "Rash"),
+            Entity("T2", "Drug", ((11, 22),), "amoxicillin"),
+        ),
+        relations=(Relation("R1", "Adverse-Effect", "T1", "T2"),),
+        metadata={"pmid": "7", "document_offset": 100},
+    )
+    negative = Document(id="8.s1", text="All went well.", metadata={"pmid": "8"})
+    assert formats.write([document, negative], tmp_path / "out", "ade") == 2
+    assert (
+        tmp_path / "out" / "DRUG-AE.rel"
+    ).read_text() == "7|Rash after amoxicillin.|Rash|100|104|amoxicillin|111|122\n"
+    assert (tmp_path / "out" / "ADE-NEG.txt").read_text() == "8 NEG All went well.\n"
+    again = list(formats.read(tmp_path / "out"))
+    assert [(d.text, d.entities, [(r.type, r.head, r.tail) for r in d.relations]) for d in again] == [
+        (document.text, document.entities, [("Adverse-Effect", "T1", "T2")]),
+        (negative.text, (), []),
+    ]
+    # negative sentences only: no DRUG-AE.rel, and the one of the earlier write is gone
+    formats.write([negative], tmp_path / "out", "ade")
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["ADE-NEG.txt"]
+    assert [d.text for d in formats.read(tmp_path / "out")] == ["All went well."]
+    extra = dataclasses.replace(
+        document, entities=(*document.entities, Entity("T3", "Drug", ((5, 10),), "after"))
+    )
+    with pytest.raises(FormatError, match="document '7.s1': mentions T3 are in no relation"):
+        formats.write([extra], tmp_path / "extra", "ade")
+    swapped = dataclasses.replace(document, relations=(Relation("R1", "Adverse-Effect", "T2", "T1"),))
+    with pytest.raises(FormatError, match="entity 'T2' \\('Drug'\\) must be one continuous 'Adverse-Effect'"):
+        formats.write([swapped], tmp_path / "swapped", "ade")
 
 
 def test_chemprot_writes_the_evaluation_format_of_predicted_relations(fixtures: Path, tmp_path: Path) -> None:
@@ -368,3 +408,11 @@ def test_pair_formats_write_back_their_real_data(shared_data: Path, tmp_path: Pa
         documents = list(formats.read(source, name))
         assert formats.write(documents, out, name) == len(documents)
         assert out.read_text() == source.read_text(), relative
+
+
+@pytest.mark.corpus
+def test_ade_writes_back_its_real_release(shared_data: Path, tmp_path: Path) -> None:
+    documents = list(formats.read(shared_data / "ade/raw", "ade"))
+    assert formats.write(documents, tmp_path / "raw", "ade") == len(documents)
+    for name in ("DRUG-AE.rel", "ADE-NEG.txt"):
+        assert (tmp_path / "raw" / name).read_text() == (shared_data / "ade/raw" / name).read_text(), name

@@ -51,7 +51,7 @@ FORMATS: dict[str, Format] = {
         Format(
             "blue", "BLUE/BioBERT masked-sentence TSV (GAD, EU-ADR; writes 0/1 pairs)", blue.read, blue.write
         ),
-        Format("ade", "ADE-Corpus-V2 raw (DRUG-AE.rel + ADE-NEG.txt)", ade.read),
+        Format("ade", "ADE-Corpus-V2 raw (DRUG-AE.rel + ADE-NEG.txt; writes a folder)", ade.read, ade.write),
         Format("spert", "SpERT JSON (ADE folds, CoNLL04)", spert.read, spert.write),
         Format("brat", "BRAT standoff (.txt + .ann, file or folder)", brat.read, brat.write),
         Format("bioc-xml", "BioC XML collection", bioc.read_xml, bioc.write_xml),
@@ -100,7 +100,7 @@ def detect_format(path: str | Path) -> str:
         names = {p.name for p in path.iterdir()}
         if any("abstracts" in n and n.endswith(".tsv") for n in names):
             return "chemprot"
-        if "DRUG-AE.rel" in names:
+        if "DRUG-AE.rel" in names or "ADE-NEG.txt" in names:
             return "ade"
         if any(n.endswith(".ann") for n in names):
             return "brat"

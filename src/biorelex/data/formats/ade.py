@@ -11,14 +11,17 @@ One Document per sentence: the 4,272 distinct ``(pmid, sentence)`` pairs of DRUG
 ``Adverse-Effect`` relations (head = the effect, tail = the drug, as in the SpERT files);
 ``ADE-NEG.txt`` lines (``pmid NEG sentence``) are sentences without any, each kept (the file
 repeats 7 lines verbatim; they are separate sentences of the release and are not merged).
+
+:func:`write` writes such Documents back as a release folder (the release's own order of lines
+comes back when the Documents are in the order the reader gave them).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from biorelex.data.formats._io import iter_lines, make_document, parse_int
+from biorelex.data.formats._io import atomic_write, iter_lines, make_document, parse_int
 from biorelex.document import Document, Entity, Relation
 from biorelex.errors import FormatError, ReadReport
 
@@ -96,7 +99,10 @@ def read(path: str | Path, *, report: ReadReport | None = None, dose: bool = Fal
     path = Path(path)
     folder = path if path.is_dir() else path.parent
     rel_path = path if path.is_file() else folder / "DRUG-AE.rel"
-    groups = _read_rel(rel_path, report, "Adverse-Effect")
+    neg_path = folder / "ADE-NEG.txt"
+    # a release of negative sentences only (as the writer leaves it) has no DRUG-AE.rel
+    only_negative = path.is_dir() and not rel_path.exists() and neg_path.exists()
+    groups = {} if only_negative else _read_rel(rel_path, report, "Adverse-Effect")
     dose_groups = _read_rel(folder / "DRUG-DOSE.rel", report, "Dose") if dose else {}
     counters: dict[str, int] = {}
     for (pmid, sentence), rows in groups.items():
@@ -108,7 +114,6 @@ def read(path: str | Path, *, report: ReadReport | None = None, dose: bool = Fal
         document = _sentence_document(pmid, sentence, [], rows, rel_path, report, counters)
         if document is not None:
             yield document
-    neg_path = folder / "ADE-NEG.txt"
     if not neg_path.exists():
         return
     for number, line in iter_lines(neg_path):
@@ -192,3 +197,79 @@ def _sentence_document(
         sentences=((0, len(sentence)),),
         metadata={"source": "ade", "pmid": pmid, "document_offset": base},
     )
+
+
+ARGUMENT_TYPES = {RELATION_TYPE: "Adverse-Effect", "Dose": "Dose"}
+
+
+def write(documents: Iterable[Document], path: str | Path) -> int:
+    """Write Documents as an ADE release folder (each file atomically); returns how many.
+
+    A Document with relations becomes one ``DRUG-AE.rel`` line per ``Adverse-Effect`` relation
+    (``DRUG-DOSE.rel`` for ``Dose``), its offsets shifted by the ``document_offset`` it was read
+    with (0 for any other Document); one without entities becomes an ``ADE-NEG.txt`` line. What the
+    release cannot hold is refused, naming the document: another relation type, an argument whose
+    type is not the one the release gives it (``Adverse-Effect``/``Dose`` -> ``Drug``), a
+    discontinuous argument, a mention in no relation, a ``|`` or a line break in the text. A file
+    of the release with no line is not written (and one left in the folder by an earlier write is
+    removed, since the reader would take it with these).
+    """
+    folder = Path(path)
+    if folder.exists() and not folder.is_dir():
+        raise FormatError(
+            "the ADE release is written as a folder (DRUG-AE.rel, ADE-NEG.txt); give a folder", folder
+        )
+    lines: dict[str, list[str]] = {"DRUG-AE.rel": [], "DRUG-DOSE.rel": [], "ADE-NEG.txt": []}
+    count = 0
+    for document in documents:
+        where = f"document {document.id!r}"
+        pmid = str(document.metadata.get("pmid", document.id))
+        text = document.text
+        if "|" in text or "\n" in text or "\r" in text or "|" in pmid or " " in pmid:
+            raise FormatError(
+                f"{where}: a '|', a space in its pmid or a line break in its text cannot be written"
+            )
+        if not document.relations:
+            if document.entities:
+                raise FormatError(
+                    f"{where}: has mentions but no relation; the ADE release holds mentions only as relation "
+                    "arguments, so write jsonl, spert or brat instead"
+                )
+            lines["ADE-NEG.txt"].append(f"{pmid} NEG {text}")
+            count += 1
+            continue
+        base = int(document.metadata.get("document_offset", 0))
+        entities = {entity.id: entity for entity in document.entities}
+        for relation in document.relations:
+            if relation.type not in ARGUMENT_TYPES or relation.level != "mention":
+                raise FormatError(
+                    f"{where}: relation {relation.id!r} ({relation.type!r}) is not an ADE relation "
+                    f"({' or '.join(ARGUMENT_TYPES)} between two mentions)"
+                )
+            argument, drug = entities[relation.head], entities[relation.tail]
+            for entity, expected in ((argument, ARGUMENT_TYPES[relation.type]), (drug, "Drug")):
+                if entity.type != expected or entity.is_discontinuous:
+                    raise FormatError(
+                        f"{where}: entity {entity.id!r} ({entity.type!r}) must be one continuous "
+                        f"{expected!r} mention to be an argument of {relation.id!r}"
+                    )
+            fields = [pmid, text]
+            for entity in (argument, drug):
+                fields += [entity.text, str(entity.start + base), str(entity.end + base)]
+            lines["DRUG-AE.rel" if relation.type == RELATION_TYPE else "DRUG-DOSE.rel"].append(
+                "|".join(fields)
+            )
+        argued = {r.head for r in document.relations} | {r.tail for r in document.relations}
+        if unargued := sorted(set(entities) - argued):
+            raise FormatError(
+                f"{where}: mentions {', '.join(unargued)} are in no relation, which the ADE release cannot "
+                "hold; write jsonl, spert or brat instead"
+            )
+        count += 1
+    for name, content in lines.items():
+        if content:
+            with atomic_write(folder / name) as handle:
+                handle.write("".join(f"{line}\n" for line in content))
+        else:  # a file of an earlier write to this folder would be read with these
+            (folder / name).unlink(missing_ok=True)
+    return count
