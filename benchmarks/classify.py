@@ -15,7 +15,8 @@ until all its folds are done: commit it, and the same command on another machine
 finished binary model's facts and dev/test scores there in the same way
 (``biorelex.training.member_store``): on another machine the kept members are restored, not
 retrained, and the combined model is scored from their kept scores (no model directory is saved
-then; the scores are those of the combined model all the same).
+then; the scores are those of the combined model all the same). When the run is done that file
+becomes ``benchmarks/results/members_classify_<RUN>.json``, which ``--members`` reads.
 ``--compare`` runs the paired bootstrap (``biorelex compare``) on two finished runs' test
 predictions and writes ``benchmarks/results/compare_<A>_vs_<B>.json``. ``--threshold`` takes a
 finished cross-validation run with dev sets and, fold by fold, picks on the dev predictions the
@@ -198,9 +199,14 @@ def run(name: str, runs_dir: Path, data_dir: str | None) -> dict[str, Any]:
     write_json(RESULTS / f"classify_{name}.json", result)
     if kind == "cv":
         ledger.remove()  # its per-fold provenance now lives in the result
-    if members is not None:
-        members.remove()  # each member's provenance now lives in the result
+    if members is not None:  # the members' own scores stay readable by --members once the run is done
+        members.path.replace(members_path(name))
     return result
+
+
+def members_path(name: str) -> Path:
+    """Where a finished ``per_type_binary`` run keeps its members' facts and scores (``--members``)."""
+    return RESULTS / f"members_classify_{name}.json"
 
 
 def kept_members(name: str, runs_dir: Path, data_dir: str | None) -> dict[str, Any]:
@@ -208,7 +214,9 @@ def kept_members(name: str, runs_dir: Path, data_dir: str | None) -> dict[str, A
     from biorelex.training.member_store import JsonMemberStore
     from biorelex.training.trainer import scored_candidates
 
-    path = RESULTS / f"partial_classify_{name}.json"
+    path = members_path(name)
+    if not path.exists():  # not finished: the members kept so far
+        path = RESULTS / f"partial_classify_{name}.json"
     store = JsonMemberStore(path)
     if not store.members:
         raise SystemExit(f"{path}: no kept binary members (run `python benchmarks/classify.py {name}` first)")
