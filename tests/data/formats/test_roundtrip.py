@@ -416,3 +416,12 @@ def test_ade_writes_back_its_real_release(shared_data: Path, tmp_path: Path) -> 
     assert formats.write(documents, tmp_path / "raw", "ade") == len(documents)
     for name in ("DRUG-AE.rel", "ADE-NEG.txt"):
         assert (tmp_path / "raw" / name).read_text() == (shared_data / "ade/raw" / name).read_text(), name
+
+
+def test_ddi_char_offsets_format_back_to_what_they_parse_from() -> None:
+    from biorelex.data.formats.ddi import format_char_offset, parse_char_offset
+
+    # a discontinuous mention in a sentence that starts at document offset 100
+    spans = parse_char_offset("59-65;75-78", 90, Path("x.xml"), "e1")
+    assert spans == ((59, 66), (75, 79))
+    assert format_char_offset(tuple((s + 100, e + 100) for s, e in spans), 100) == "59-65;75-78"

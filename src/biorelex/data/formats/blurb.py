@@ -23,7 +23,7 @@ from biorelex.data.formats._io import (
     source_text_attributes,
 )
 from biorelex.data.formats._pairs import Pair, document_pairs
-from biorelex.data.formats.ddi import parse_char_offset
+from biorelex.data.formats.ddi import format_char_offset, parse_char_offset
 from biorelex.document import Document, Entity, Relation, Span, span_text
 from biorelex.errors import FormatError, ReadReport
 
@@ -160,7 +160,7 @@ def _argument_record(document: Document, entity: Entity, sentence: Span, ddi_sha
         )
     record: dict[str, Any] = {"id": entity.id, "type": entity.type}
     if ddi_shape:
-        record["charOffset"] = ";".join(f"{s - start}-{e - start - 1}" for s, e in entity.spans)
+        record["charOffset"] = format_char_offset(entity.spans, start)
     record.update(
         start=entity.start - start,
         end=entity.end - start,

@@ -68,6 +68,11 @@ def parse_char_offset(value: str, length: int, path: Path, where: str) -> tuple[
     return tuple(sorted(spans))
 
 
+def format_char_offset(spans: tuple[Span, ...], sentence_start: int) -> str:
+    """Document spans -> ``"59-65;75-78"`` relative to the sentence (inclusive ends); inverse of the above."""
+    return ";".join(f"{start - sentence_start}-{end - sentence_start - 1}" for start, end in spans)
+
+
 def read(path: str | Path, *, report: ReadReport | None = None) -> Iterator[Document]:
     """Read DDI 2013 documents from one XML file or every XML file below a folder."""
     report = report or ReadReport()
@@ -233,7 +238,7 @@ def _document_element(document: Document, sentences: list[Span]) -> ET.Element:
         sentence_id = f"{document.id}.s{number}"
         sentence = ET.SubElement(root, "sentence", id=sentence_id, text=document.text[start:end])
         for entity in entities:
-            offsets = ";".join(f"{s - start}-{e - start - 1}" for s, e in entity.spans)
+            offsets = format_char_offset(entity.spans, start)
             text = str(entity.attributes.get("source_text", entity.text))
             ET.SubElement(sentence, "entity", id=entity.id, charOffset=offsets, type=entity.type, text=text)
         for k, (first, second) in enumerate(itertools.combinations(entities, 2)):
