@@ -140,24 +140,15 @@ for corpus in ("gad", "euadr"):
     _add(f"{corpus}_entity_pool_markers_cv", f"configs/{corpus}.toml", ["model.head='entity_pool'"], "cv")
     # a fifth of each training fold held out as its dev set: up to 12 epochs, the best dev epoch
     # scored (patience 4), so the budget is chosen per fold without the test fold
-    _add(
-        f"{corpus}_dev_cv",
-        f"configs/{corpus}.toml",
-        ["data.cv_dev_fraction=0.2", "train.epochs=12", "train.early_stopping_patience=4"],
-        "cv",
-    )
+    dev_selected = ["data.cv_dev_fraction=0.2", "train.epochs=12", "train.early_stopping_patience=4"]
+    _add(f"{corpus}_dev_cv", f"configs/{corpus}.toml", dev_selected, "cv")
     # both of the above: ChemProt's dev-chosen head with the epoch chosen on each fold's dev fifth.
     # Decided before the first one ran (2026-12-07): when it exists it is the reported run of its
     # corpus, whatever it scores, since it is the only run that takes both choices without the test folds
     _add(
         f"{corpus}_entity_pool_markers_dev_cv",
         f"configs/{corpus}.toml",
-        [
-            "model.head='entity_pool'",
-            "data.cv_dev_fraction=0.2",
-            "train.epochs=12",
-            "train.early_stopping_patience=4",
-        ],
+        ["model.head='entity_pool'", *dev_selected],
         "cv",
     )
     _add(

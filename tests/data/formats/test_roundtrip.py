@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from biorelex.data import formats
+from biorelex.data.formats.ddi import format_char_offset, parse_char_offset
 from biorelex.document import Document, Entity, Relation
 from biorelex.errors import FormatError
 
@@ -419,8 +420,6 @@ def test_ade_writes_back_its_real_release(shared_data: Path, tmp_path: Path) -> 
 
 
 def test_ddi_char_offsets_format_back_to_what_they_parse_from() -> None:
-    from biorelex.data.formats.ddi import format_char_offset, parse_char_offset
-
     # a discontinuous mention in a sentence that starts at document offset 100
     spans = parse_char_offset("59-65;75-78", 90, Path("x.xml"), "e1")
     assert spans == ((59, 66), (75, 79))
