@@ -151,6 +151,23 @@ for corpus in ("gad", "euadr"):
         ["model.head='entity_pool'", *dev_selected],
         "cv",
     )
+    if corpus == "euadr":
+        # Intermediate-task transfer (2026-12-07): EU-ADR's 320 training pairs a fold are too few to
+        # move MiniLM past the class prior, so the encoder first learns GAD (the same @GENE$/@DISEASE$
+        # binary task; no GAD sentence occurs in EU-ADR, checked on normalised text) with ChemProt's
+        # head, then each EU-ADR fold fine-tunes it exactly as euadr_entity_pool_markers_dev_cv does
+        # (same dev fifths, seed, epochs). Decided before it ran: it becomes the reported EU-ADR run
+        # only if its mean best-dev F1 over the folds beats the reported run's; test plays no part.
+        _add(
+            f"{corpus}_gad_transfer_dev_cv",
+            f"configs/{corpus}.toml",
+            [
+                "model.head='entity_pool'",
+                *dev_selected,
+                "model.encoder='{runs}/gad_fold1_entity_pool_markers/model'",
+            ],
+            "cv",
+        )
     _add(
         f"{corpus}_svm_cv",
         f"configs/{corpus}.toml",
@@ -158,6 +175,15 @@ for corpus in ("gad", "euadr"):
         "cv",
     )
 
+
+# GAD's BLURB split (fold 1: train -> test), no dev set, the last of 3 epochs kept, ChemProt's head.
+# The encoder euadr_gad_transfer_dev_cv starts from; its fold-1 test F1 is reported for information
+# (BLURB's GAD test set), not as issue 3's 10-fold GAD figure.
+_add(
+    "gad_fold1_entity_pool_markers",
+    "configs/gad.toml",
+    ["model.head='entity_pool'", "data.train='fold1/train'", "data.dev=''", "data.test='fold1/test'"],
+)
 
 # Runs whose training shared the 2 cores with another job: their F1 stands, their speed does not.
 SHARED_CORES = {
@@ -170,6 +196,20 @@ def _config(name: str, runs_dir: Path, data_dir: str | None) -> tuple[Any, list[
     from biorelex.config import load_config
 
     config_path, overrides, _ = RUNS[name]
+    for override in overrides:  # an encoder another run writes under --runs-dir must exist first
+        if "{runs}/" in override:
+            needed = runs_dir / override.split("{runs}/", 1)[1].strip("'\"")
+            if not needed.exists():
+                maker = needed.relative_to(runs_dir).parts[0]
+                how = (
+                    f"python benchmarks/classify.py {maker}"
+                    if maker in RUNS
+                    else "the pre-training command in benchmarks/RESULTS.md"
+                )
+                raise SystemExit(
+                    f"{name} starts from {needed}, which does not exist: make it first with the same "
+                    f"--runs-dir ({how})"
+                )
     overrides = [o.replace("{runs}", str(runs_dir)) for o in overrides]
     if data_dir:
         overrides = [*overrides, f"data.data_dir='{data_dir}'"]
@@ -400,6 +440,12 @@ def _mean_dev(runs: dict[str, Any]) -> float:
     return statistics.fmean(r["summary"]["best_dev_micro_f1"] for r in runs.values())
 
 
+def _cv_mean_dev(result: dict[str, Any]) -> float:
+    """Mean over folds of each fold's best dev micro-F1 (-1 for a run without dev sets)."""
+    dev = result["summary"].get("dev")
+    return dev["micro_f1"]["mean"] if dev else -1.0
+
+
 def _choose_best(corpus: str, results: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """The reported candidate (see CANDIDATES): the complete one with the best mean dev F1."""
     candidates = CANDIDATES[corpus]
@@ -483,13 +529,14 @@ def summarise() -> None:
             f"{corpus}_entity_pool_markers_cv",
             f"{corpus}_best_cv",
         )
-        for run_name in reported_order:
-            if run_name in results:
-                update_summary(
-                    f"classify.{corpus}.cv.f1", round(100 * _test(results[run_name])["micro_f1"], 2)
-                )
-                update_summary(f"classify.{corpus}.cv.run", run_name)
-                break
+        reported = next((name for name in reported_order if name in results), None)
+        # the GAD-transfer run replaces it only on a higher mean best-dev F1 (decided before it ran)
+        transfer = results.get(f"{corpus}_gad_transfer_dev_cv")
+        if reported and transfer and _cv_mean_dev(transfer) > _cv_mean_dev(results[reported]):
+            reported = transfer["run"]
+        if reported:
+            update_summary(f"classify.{corpus}.cv.f1", round(100 * _test(results[reported])["micro_f1"], 2))
+            update_summary(f"classify.{corpus}.cv.run", reported)
     for original, (original_runs, adapted_runs) in ADAPTED_SEEDS.items():
         # written once every seed of both sides has run (the rule in RESULTS.md)
         if all(name in results for name in (*original_runs, *adapted_runs)):

@@ -195,6 +195,7 @@ def test_cross_validation_by_document(tiny_encoder_dir, pair_corpus, tmp_path) -
     assert len(summary["per_fold"]) == 3
     assert 0.0 <= summary["micro_f1"]["std"] <= summary["micro_f1"]["mean"] + 1e-9
     assert json.loads((tmp_path / "cv" / "cv.json").read_text())["folds"] == 3
+    assert "dev" not in summary  # no dev set: the last epoch is scored, no dev figure to report
 
 
 def test_cross_validation_reports_each_fold_and_resumes_from_fold_summaries_alone(
@@ -241,6 +242,21 @@ def test_cross_validation_holds_out_a_dev_set_from_each_training_fold(
         assert not test & set(dev)
     fold_results = json.loads((tmp_path / "cv" / "fold1" / "results.json").read_text())
     assert "dev" in fold_results["scores"]
+
+
+def test_cross_validation_reports_each_folds_best_dev_epoch_and_f1(
+    tiny_encoder_dir, pair_corpus, tmp_path
+) -> None:
+    config = tiny_config(
+        tiny_encoder_dir, pair_corpus, "data.cv_dev_fraction=0.25", "train.epochs=2", "data.dev=''"
+    )
+    summary = cross_validate(config, tmp_path / "cv", folds=3)
+    folds = [json.loads((tmp_path / "cv" / f"fold{k}" / "results.json").read_text()) for k in (1, 2, 3)]
+    assert summary["dev"]["micro_f1_per_fold"] == [f["best_dev_micro_f1"] for f in folds]
+    assert summary["dev"]["best_epoch_per_fold"] == [f["best_epoch"] for f in folds]
+    assert set(summary["dev"]["best_epoch_per_fold"]) <= {1, 2}
+    values = summary["dev"]["micro_f1_per_fold"]
+    assert summary["dev"]["micro_f1"]["mean"] == pytest.approx(sum(values) / 3)
 
 
 def test_cv_dev_fraction_must_leave_training_documents() -> None:

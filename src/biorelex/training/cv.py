@@ -130,7 +130,8 @@ def _hold_out_dev(data: DataConfig, fold: str, split_dir: Path, seed: int) -> Da
 
 
 def summarise_folds(results: list[dict[str, Any]]) -> dict[str, Any]:
-    """Mean and standard deviation of each test score over folds."""
+    """Mean and standard deviation of each test score over folds, and of the best dev micro-F1
+    when every fold chose its epoch on a dev set (``dev``)."""
     keys = ("micro_precision", "micro_recall", "micro_f1", "macro_f1", "accuracy", "auc_macro")
     per_fold = [r["scores"]["test"] for r in results]
     summary: dict[str, Any] = {"folds": len(per_fold), "per_fold": per_fold}
@@ -141,6 +142,16 @@ def summarise_folds(results: list[dict[str, Any]]) -> dict[str, Any]:
                 "mean": statistics.fmean(values),
                 "std": statistics.stdev(values) if len(values) > 1 else 0.0,
             }
+    dev = [r.get("best_dev_micro_f1") for r in results]
+    if all(value is not None for value in dev):  # each fold chose its epoch on a dev set
+        summary["dev"] = {
+            "best_epoch_per_fold": [r.get("best_epoch") for r in results],
+            "micro_f1_per_fold": dev,
+            "micro_f1": {
+                "mean": statistics.fmean(dev),
+                "std": statistics.stdev(dev) if len(dev) > 1 else 0.0,
+            },
+        }
     summary["train_examples_per_s"] = statistics.fmean(
         r["train_examples_per_s"] for r in results if r.get("train_examples_per_s")
     )
