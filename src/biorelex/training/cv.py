@@ -142,8 +142,8 @@ def summarise_folds(results: list[dict[str, Any]]) -> dict[str, Any]:
                 "mean": statistics.fmean(values),
                 "std": statistics.stdev(values) if len(values) > 1 else 0.0,
             }
-    dev = [r.get("best_dev_micro_f1") for r in results]
-    if all(value is not None for value in dev):  # each fold chose its epoch on a dev set
+    dev: list[float] = [r["best_dev_micro_f1"] for r in results if r.get("best_dev_micro_f1") is not None]
+    if dev and len(dev) == len(results):  # each fold chose its epoch on a dev set
         summary["dev"] = {
             "best_epoch_per_fold": [r.get("best_epoch") for r in results],
             "micro_f1_per_fold": dev,
