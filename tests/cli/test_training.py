@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -103,6 +104,17 @@ def test_cv_command(pair_corpus, tmp_path) -> None:
     result = runner.invoke(app, ["cv", str(config), "-o", str(tmp_path / "cv"), "--folds", "2"])
     assert result.exit_code == 0, result.output
     assert "2-fold F1" in result.output
+    assert "dev F1" not in result.output  # no dev set: the last epoch is scored
+
+
+def test_cv_command_reports_the_dev_chosen_epochs(tiny_encoder_dir, pair_corpus, tmp_path) -> None:
+    config = write_config(tmp_path / "run.toml", tiny_encoder_dir, pair_corpus)
+    arguments = ["cv", str(config), "-o", str(tmp_path / "cv"), "--folds", "2"]
+    result = runner.invoke(app, [*arguments, "--set", "data.cv_dev_fraction=0.25", "--set", "train.epochs=2"])
+    assert result.exit_code == 0, result.output
+    assert re.search(
+        r"dev F1 of the chosen epochs [\d.]+ \+- [\d.]+ \(epochs per fold: [12], [12]\)", result.output
+    )
 
 
 @pytest.mark.parametrize(

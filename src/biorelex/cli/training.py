@@ -158,6 +158,13 @@ def cv(
     if "auc_macro" in summary:
         auc = summary["auc_macro"]
         typer.echo(f"AUC {100 * auc['mean']:.2f} +- {100 * auc['std']:.2f}")
+    if "dev" in summary:  # each fold chose its epoch on a dev set held out of its training fold
+        dev = summary["dev"]
+        epochs = ", ".join(str(e) for e in dev["best_epoch_per_fold"])
+        typer.echo(
+            f"dev F1 of the chosen epochs {100 * dev['micro_f1']['mean']:.2f} +- "
+            f"{100 * dev['micro_f1']['std']:.2f} (epochs per fold: {epochs})"
+        )
 
 
 @app.command()
