@@ -158,16 +158,9 @@ for corpus in ("gad", "euadr"):
         # head, then each EU-ADR fold fine-tunes it exactly as euadr_entity_pool_markers_dev_cv does
         # (same dev fifths, seed, epochs). Decided before it ran: it becomes the reported EU-ADR run
         # only if its mean best-dev F1 over the folds beats the reported run's; test plays no part.
-        _add(
-            f"{corpus}_gad_transfer_dev_cv",
-            f"configs/{corpus}.toml",
-            [
-                "model.head='entity_pool'",
-                *dev_selected,
-                "model.encoder='{runs}/gad_fold1_entity_pool_markers/model'",
-            ],
-            "cv",
-        )
+        config, overrides, kind = RUNS[f"{corpus}_entity_pool_markers_dev_cv"]
+        encoder = "model.encoder='{runs}/gad_fold1_entity_pool_markers/model'"
+        _add(f"{corpus}_gad_transfer_dev_cv", config, [*overrides, encoder], kind)
     _add(
         f"{corpus}_svm_cv",
         f"configs/{corpus}.toml",

@@ -138,21 +138,20 @@ def summarise_folds(results: list[dict[str, Any]]) -> dict[str, Any]:
     for key in keys:
         values = [fold[key] for fold in per_fold if fold.get(key) is not None]
         if values:
-            summary[key] = {
-                "mean": statistics.fmean(values),
-                "std": statistics.stdev(values) if len(values) > 1 else 0.0,
-            }
+            summary[key] = _mean_std(values)
     dev: list[float] = [r["best_dev_micro_f1"] for r in results if r.get("best_dev_micro_f1") is not None]
     if dev and len(dev) == len(results):  # each fold chose its epoch on a dev set
         summary["dev"] = {
             "best_epoch_per_fold": [r.get("best_epoch") for r in results],
             "micro_f1_per_fold": dev,
-            "micro_f1": {
-                "mean": statistics.fmean(dev),
-                "std": statistics.stdev(dev) if len(dev) > 1 else 0.0,
-            },
+            "micro_f1": _mean_std(dev),
         }
     summary["train_examples_per_s"] = statistics.fmean(
         r["train_examples_per_s"] for r in results if r.get("train_examples_per_s")
     )
     return summary
+
+
+def _mean_std(values: list[float]) -> dict[str, float]:
+    """``{"mean", "std"}`` of per-fold values (sample std; 0 for a single fold)."""
+    return {"mean": statistics.fmean(values), "std": statistics.stdev(values) if len(values) > 1 else 0.0}
