@@ -217,6 +217,38 @@ def test_cross_validation_reports_each_fold_and_resumes_from_fold_summaries_alon
     assert second["micro_f1"] == first["micro_f1"]
 
 
+def test_cross_validation_resumes_an_interrupted_fold_from_its_epoch_checkpoint(
+    tiny_encoder_dir, pair_corpus, tmp_path
+) -> None:
+    config = tiny_config(tiny_encoder_dir, pair_corpus, "train.epochs=3", "data.dev=''")
+    straight = cross_validate(config, tmp_path / "straight", folds=2)
+
+    class Interrupt(Exception):
+        pass
+
+    def stop_in_fold_two(epoch: int, entry: dict) -> None:
+        if (tmp_path / "resumed" / "fold1" / "results.json").exists() and epoch == 2:
+            raise Interrupt
+
+    with pytest.raises(Interrupt):
+        cross_validate(config, tmp_path / "resumed", folds=2, callbacks=[stop_in_fold_two])
+    state = json.loads((tmp_path / "resumed" / "fold2" / "checkpoint" / "state.json").read_text())
+    assert state["epoch"] == 2
+    other = tiny_config(tiny_encoder_dir, pair_corpus, "train.epochs=3", "data.dev=''", "train.lr=1e-3")
+    with pytest.raises(ConfigError, match="another configuration"):
+        cross_validate(other, tmp_path / "resumed", folds=2)  # never mixes two configurations' epochs
+    trained: list[int] = []
+    resumed = cross_validate(
+        config, tmp_path / "resumed", folds=2, callbacks=[lambda e, _: trained.append(e)]
+    )
+    assert trained == [3]  # fold 1 was done; fold 2 continued from its epoch-2 checkpoint
+    epochs = [json.loads(line)["epoch"] for line in (tmp_path / "resumed" / "fold2" / "metrics.jsonl").open()]
+    assert epochs == [1, 2, 3]
+    for fold_straight, fold_resumed in zip(straight["per_fold"], resumed["per_fold"], strict=True):
+        assert fold_resumed["micro_f1"] == pytest.approx(fold_straight["micro_f1"], abs=1e-9)
+        assert fold_resumed["auc_macro"] == pytest.approx(fold_straight["auc_macro"], abs=1e-6)
+
+
 def test_missing_training_split_is_a_clear_error(tmp_path) -> None:
     config = load_config(None, ["data.corpus=''", "data.train=''"])
     with pytest.raises(ConfigError, match="data.train"):

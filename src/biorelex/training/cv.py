@@ -4,7 +4,8 @@ Each fold trains a fresh model on its train part for the configured epochs and i
 test part. By default there is no dev set, so no early stopping: the last epoch's model is scored,
 as BioBERT's fold scripts do. ``data.cv_dev_fraction`` holds out part of each training fold as its
 dev set instead, so the epoch is chosen (and early stopping works) without looking at the test
-fold. Finished folds are kept on disk, so an interrupted run resumes at the next fold.
+fold. Finished folds are kept on disk, so an interrupted run resumes at the next fold, and a fold
+stopped mid-training resumes from its last epoch checkpoint (same configuration only).
 """
 
 from __future__ import annotations
@@ -12,15 +13,18 @@ from __future__ import annotations
 import json
 import logging
 import statistics
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from biorelex.config import DataConfig, RunConfig
 from biorelex.data.corpora import get_corpus
 from biorelex.errors import ConfigError
-from biorelex.models.serialization import write_json
+from biorelex.models.serialization import read_json, write_json
 from biorelex.training.data import document_folds, labeled_fraction, load_documents
+
+if TYPE_CHECKING:
+    from biorelex.training.trainer import EpochCallback
 
 logger = logging.getLogger(__name__)
 
@@ -39,11 +43,13 @@ def cross_validate(
     folds: int = 10,
     keep_models: bool = False,
     on_fold: Callable[[str, dict[str, Any]], None] | None = None,
+    callbacks: Sequence[EpochCallback] = (),
 ) -> dict[str, Any]:
     """Train and score every fold; returns (and writes ``cv.json``) per-fold and mean/std scores.
 
     ``on_fold(name, summary)`` is called as each fold finishes training (not for folds found done
     on disk), for instance to keep the fold's summary somewhere that outlives ``output_dir``.
+    ``callbacks`` are passed to each fold's :func:`~biorelex.training.trainer.train`.
     """
     import shutil
 
@@ -91,7 +97,7 @@ def cross_validate(
             data = _hold_out_dev(data, name, output_dir / "splits", config.train.seed)
         fold_config = config.model_copy(update={"data": data})
         logger.info("cross-validation %s", name)
-        result = train(fold_config, fold_dir)
+        result = train(fold_config, fold_dir, resume=_resumable(fold_dir, fold_config), callbacks=callbacks)
         if not keep_models:
             shutil.rmtree(fold_dir / "checkpoint", ignore_errors=True)
         results.append(result.summary)
@@ -107,6 +113,22 @@ def cross_validate(
     )
     write_json(output_dir / "cv.json", summary)
     return summary
+
+
+def _resumable(fold_dir: Path, config: RunConfig) -> bool:
+    """Whether an interrupted fold left an epoch checkpoint to continue from; one made with another
+    configuration is an error, so a fold's epochs never mix two configurations."""
+    state = fold_dir / "checkpoint" / "state.json"
+    if not state.exists():
+        return False
+    made_with = fold_dir / "config.json"
+    if not made_with.exists() or read_json(made_with) != json.loads(json.dumps(config.model_dump())):
+        raise ConfigError(
+            f"{fold_dir} holds an epoch checkpoint trained with another configuration than this run's "
+            f"(see {made_with}); delete {fold_dir} to train the fold afresh, or choose another output directory"
+        )
+    logger.info("%s: resuming from its epoch-%d checkpoint", fold_dir.name, read_json(state)["epoch"])
+    return True
 
 
 def _hold_out_dev(data: DataConfig, fold: str, split_dir: Path, seed: int) -> DataConfig:
