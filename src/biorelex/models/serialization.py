@@ -40,7 +40,13 @@ def atomic_directory(directory: str | Path) -> Iterator[Path]:
 
 
 def write_json(path: Path, data: Any) -> None:
-    path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    """``data`` as indented JSON, written to a temporary file and renamed into place, so a run
+    stopped mid-write leaves the previous file (a summary, a config, a fold's results) intact."""
+    from biorelex.data.formats._io import atomic_write
+
+    text = json.dumps(data, indent=2, sort_keys=True) + "\n"  # fails before the file is touched
+    with atomic_write(path) as fh:
+        fh.write(text)
 
 
 def read_json(path: Path) -> Any:

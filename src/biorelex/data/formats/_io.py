@@ -172,6 +172,10 @@ def parse_int(value: Any, what: str, path: Path, line: int | None, element: str 
         raise FormatError(f"{what} must be an integer, got {value!r}", path, line, element) from None
 
 
+_UMASK = os.umask(0)  # read once, at import (reading it means setting it)
+os.umask(_UMASK)
+
+
 @contextlib.contextmanager
 def atomic_write(path: str | Path, mode: str = "w") -> Iterator[IO[Any]]:
     """Write to a temporary file beside ``path`` and rename it into place on success."""
@@ -179,6 +183,7 @@ def atomic_write(path: str | Path, mode: str = "w") -> Iterator[IO[Any]]:
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
+        os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp's 0600 would make outputs private to their writer
         encoding = None if "b" in mode else "utf-8"
         with os.fdopen(fd, mode, encoding=encoding, newline=None if "b" in mode else "\n") as fh:
             yield fh
