@@ -145,7 +145,10 @@ def cv(
     overrides: SetOption = None,
     folds: Annotated[int, typer.Option(help="Folds (a corpus's own folds when it has them).")] = 10,
 ) -> None:
-    """k-fold cross-validation; prints mean and standard deviation of the test scores."""
+    """k-fold cross-validation; prints mean and standard deviation of the test scores.
+
+    Rerun on the same --output after a stop: done folds are skipped, a stopped fold resumes at its last epoch.
+    """
     try:
         from biorelex.training.cv import cross_validate
 
