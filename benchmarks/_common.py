@@ -7,7 +7,6 @@ import json
 import os
 import platform
 import subprocess
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -51,12 +50,12 @@ def provenance(command: str) -> dict[str, Any]:
 
 
 def write_json(path: Path, data: Any) -> None:
-    """Write JSON atomically."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+    """Write JSON atomically (biorelex's ``atomic_write``: temporary file, then rename)."""
+    from biorelex.data.formats._io import atomic_write
+
+    with atomic_write(path) as handle:
         json.dump(data, handle, indent=2, ensure_ascii=False)
         handle.write("\n")
-    os.replace(tmp, path)
 
 
 def update_summary(key: str, value: Any) -> None:

@@ -197,10 +197,7 @@ def plot_learning_curve(history: Sequence[dict[str, Any]], path: str | Path, tit
 
 def save_figure(figure: Any, path: str | Path) -> None:
     """Write a figure atomically (temporary file, then rename)."""
-    import os
+    from biorelex.data.formats._io import atomic_write
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    figure.savefig(temporary, dpi=110, format="png")
-    os.replace(temporary, path)
+    with atomic_write(path, "wb") as handle:
+        figure.savefig(handle, dpi=110, format="png")
