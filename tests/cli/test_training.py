@@ -47,6 +47,11 @@ def test_train_evaluate_predict_compare(tiny_encoder_dir, pair_corpus, tmp_path)
     assert trained.exit_code == 0, trained.output
     assert "test: micro-F1" in trained.output
     assert len((tmp_path / "run" / "metrics.jsonl").read_text().splitlines()) == 2  # the override applied
+    refused = runner.invoke(
+        app, ["train", str(config), "-o", str(tmp_path / "run"), "--set", "train.epochs=3", "--resume"]
+    )
+    assert refused.exit_code == 2
+    assert "train.epochs: 2 -> 3" in " ".join(refused.output.split())  # never mixes two schedules
 
     model = tmp_path / "run" / "model"
     evaluated = runner.invoke(

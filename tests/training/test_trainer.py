@@ -49,6 +49,13 @@ def test_resume_after_interrupt_reaches_the_same_weights(tiny_encoder_dir, pair_
     with pytest.raises(Interrupt):
         train(config, tmp_path / "resumed", callbacks=[stop_after_two])
     assert json.loads((tmp_path / "resumed" / "checkpoint" / "state.json").read_text())["epoch"] == 2
+    other = tiny_config(tiny_encoder_dir, pair_corpus, "train.epochs=5", "data.test=''")
+    with pytest.raises(ConfigError, match="train.epochs: 4 -> 5"):  # another schedule: never mixed
+        train(other, tmp_path / "resumed", resume=True)
+    # the evaluation batch size touches nothing trained: a resumed run may change it
+    config = tiny_config(
+        tiny_encoder_dir, pair_corpus, "train.epochs=4", "data.test=''", "train.eval_batch_size=3"
+    )
     train(config, tmp_path / "resumed", resume=True)
     for part in ("checkpoint/model/head.safetensors", "checkpoint/model/encoder/model.safetensors"):
         straight = load_file(str(tmp_path / "straight" / part))
@@ -294,3 +301,22 @@ def test_cross_validation_reports_each_folds_best_dev_epoch_and_f1(
 def test_cv_dev_fraction_must_leave_training_documents() -> None:
     with pytest.raises(ConfigError, match="cv_dev_fraction"):
         load_config(None, ["data.cv_dev_fraction=1.0"])
+
+
+def test_resume_check_counts_a_per_type_members_checkpoint(tiny_encoder_dir, pair_corpus, tmp_path) -> None:
+    from biorelex.training.trainer import check_resume
+
+    config = tiny_config(tiny_encoder_dir, pair_corpus, "model.per_type_binary=true")
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text(json.dumps(config.model_dump()), encoding="utf-8")
+    other = tiny_config(tiny_encoder_dir, pair_corpus, "model.per_type_binary=true", "model.dropout=0.3")
+    check_resume(run, other)  # no checkpoint yet: nothing to mix
+    (run / "binary" / "CPR_3" / "checkpoint").mkdir(parents=True)
+    (run / "binary" / "CPR_3" / "checkpoint" / "state.json").write_text("{}", encoding="utf-8")
+    check_resume(run, config)
+    with pytest.raises(ConfigError, match=r"model\.dropout: 0\.1 -> 0\.3"):
+        check_resume(run, other)
+    (run / "config.json").unlink()
+    with pytest.raises(ConfigError, match="config.json is missing"):
+        check_resume(run, config)

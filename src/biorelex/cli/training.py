@@ -16,7 +16,13 @@ def train(
     config: ConfigArg = None,
     output: Annotated[Path, typer.Option("--output", "-o", help="Run directory.")] = Path("runs/latest"),
     overrides: SetOption = None,
-    resume: Annotated[bool, typer.Option(help="Continue an interrupted run from its checkpoint.")] = False,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            help="Continue an interrupted run from its checkpoint, with the configuration it started "
+            "with (only train.eval_batch_size, train.num_threads and train.tensorboard may change).",
+        ),
+    ] = False,
     keep_members: Annotated[
         Path | None,
         typer.Option(
@@ -73,7 +79,13 @@ def distill(
         typer.Option(help="Fraction of each layer's feed-forward neurons the student keeps."),
     ] = None,
     overrides: SetOption = None,
-    resume: Annotated[bool, typer.Option(help="Continue an interrupted run from its checkpoint.")] = False,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            help="Continue an interrupted run from its checkpoint, with the configuration it started "
+            "with (only train.eval_batch_size, train.num_threads and train.tensorboard may change).",
+        ),
+    ] = False,
 ) -> None:
     """Distil a teacher into a smaller student (soft labels + gold labels), then score it."""
     try:

@@ -118,14 +118,17 @@ def cross_validate(
 def _resumable(fold_dir: Path, config: RunConfig) -> bool:
     """Whether an interrupted fold left an epoch checkpoint to continue from; one made with another
     configuration is an error, so a fold's epochs never mix two configurations."""
+    from biorelex.training.trainer import config_differences
+
     state = fold_dir / "checkpoint" / "state.json"
     if not state.exists():
         return False
-    made_with = fold_dir / "config.json"
-    if not made_with.exists() or read_json(made_with) != json.loads(json.dumps(config.model_dump())):
+    differences = config_differences(fold_dir / "config.json", config)
+    if differences:
         raise ConfigError(
             f"{fold_dir} holds an epoch checkpoint trained with another configuration than this run's "
-            f"(see {made_with}); delete {fold_dir} to train the fold afresh, or choose another output directory"
+            f"({'; '.join(differences)}); delete {fold_dir} to train the fold afresh, or choose another "
+            "output directory"
         )
     logger.info("%s: resuming from its epoch-%d checkpoint", fold_dir.name, read_json(state)["epoch"])
     return True

@@ -30,6 +30,7 @@ from biorelex.training.data import load_documents
 from biorelex.training.trainer import (
     EpochCallback,
     TrainResult,
+    check_resume,
     fit,
     peak_rss_mb,
     start_run,
@@ -222,6 +223,8 @@ def train_joint(
     train_documents = splits.get("train")
     if not train_documents:
         raise ConfigError("data.train is empty or not set: a training split is needed")
+    if resume:
+        check_resume(output_dir, config)
     write_json(output_dir / "config.json", config.model_dump())
     model, history, facts = train_joint_model(
         config, train_documents, splits.get("dev"), output_dir, resume, callbacks

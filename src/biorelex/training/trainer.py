@@ -279,6 +279,48 @@ def train_model(
     return best, state["history"], facts
 
 
+# settings a resumed run may change: they touch neither what is trained nor how
+RESUME_MAY_DIFFER = frozenset({"train.eval_batch_size", "train.num_threads", "train.tensorboard"})
+
+
+def config_differences(made_with: Path, config: RunConfig) -> list[str]:
+    """The dotted settings in which ``config`` differs from the run configuration saved in
+    ``made_with`` (a run's ``config.json``), as ``key: saved -> now``; the ``RESUME_MAY_DIFFER``
+    settings are not counted. A missing file is one difference."""
+    if not made_with.exists():
+        return [f"{made_with} is missing"]
+
+    def flat(value: Any, prefix: str = "") -> dict[str, Any]:
+        if not isinstance(value, dict):
+            return {prefix: value}
+        return {
+            k: v for key, item in value.items() for k, v in flat(item, f"{prefix}.{key}".lstrip(".")).items()
+        }
+
+    saved = flat(read_json(made_with))
+    now = flat(json.loads(json.dumps(config.model_dump())))
+    return [
+        f"{key}: {saved.get(key, '(unset)')!r} -> {now.get(key, '(unset)')!r}"
+        for key in sorted((saved.keys() | now.keys()) - RESUME_MAY_DIFFER)
+        if saved.get(key, ...) != now.get(key, ...)
+    ]
+
+
+def check_resume(output_dir: Path, config: RunConfig) -> None:
+    """Refuse ``--resume`` from a checkpoint trained with another configuration, so a run's epochs
+    never mix two configurations (an epoch checkpoint of the run or of a per-type member counts)."""
+    checkpoints = [output_dir / "checkpoint", *sorted(output_dir.glob("binary/*/checkpoint"))]
+    if not any((checkpoint / "state.json").exists() for checkpoint in checkpoints):
+        return
+    differences = config_differences(output_dir / "config.json", config)
+    if differences:
+        raise ConfigError(
+            f"{output_dir} holds an epoch checkpoint trained with another configuration than this run's "
+            f"({'; '.join(differences)}): resume with the same configuration, or drop --resume and "
+            "choose another output directory (or delete this one) to train afresh"
+        )
+
+
 def start_run(
     output_dir: Path, resume: bool, seed: int, load: Callable[[Path], Any], create: Callable[[], Any]
 ) -> tuple[Any, dict[str, Any]]:
@@ -538,6 +580,8 @@ def train(
     logger.info(
         "labels %s (positive: %s), %d training pairs", labels.labels, labels.positive, len(train_candidates)
     )
+    if resume:
+        check_resume(output_dir, config)
     write_json(output_dir / "config.json", config.model_dump())
     history: list[dict[str, Any]] = []
     facts: dict[str, Any] = {}
