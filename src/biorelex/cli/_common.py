@@ -56,6 +56,13 @@ SetOption = Annotated[
     Optional[list[str]],
     typer.Option("--set", help="Override a config value: section.key=value (repeatable)."),
 ]
+ResumeOption = Annotated[
+    bool,
+    typer.Option(
+        help="Continue an interrupted run from its checkpoint, with the configuration it started "
+        "with (only train.eval_batch_size, train.num_threads and train.tensorboard may change).",
+    ),
+]
 PrecisionOption = Annotated[
     str,
     typer.Option(

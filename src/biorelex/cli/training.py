@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from biorelex.cli._common import ConfigArg, SetOption, app, fail, load_run_config, print_run
+from biorelex.cli._common import ConfigArg, ResumeOption, SetOption, app, fail, load_run_config, print_run
 from biorelex.errors import BiorelexError, ConfigError
 
 
@@ -16,13 +16,7 @@ def train(
     config: ConfigArg = None,
     output: Annotated[Path, typer.Option("--output", "-o", help="Run directory.")] = Path("runs/latest"),
     overrides: SetOption = None,
-    resume: Annotated[
-        bool,
-        typer.Option(
-            help="Continue an interrupted run from its checkpoint, with the configuration it started "
-            "with (only train.eval_batch_size, train.num_threads and train.tensorboard may change).",
-        ),
-    ] = False,
+    resume: ResumeOption = False,
     keep_members: Annotated[
         Path | None,
         typer.Option(
@@ -79,13 +73,7 @@ def distill(
         typer.Option(help="Fraction of each layer's feed-forward neurons the student keeps."),
     ] = None,
     overrides: SetOption = None,
-    resume: Annotated[
-        bool,
-        typer.Option(
-            help="Continue an interrupted run from its checkpoint, with the configuration it started "
-            "with (only train.eval_batch_size, train.num_threads and train.tensorboard may change).",
-        ),
-    ] = False,
+    resume: ResumeOption = False,
 ) -> None:
     """Distil a teacher into a smaller student (soft labels + gold labels), then score it."""
     try:
