@@ -1,4 +1,4 @@
-"""The joint trainer's data limits (the model itself: tests/models/joint, tests/inference)."""
+"""The joint trainer's data limits and resume check (the model itself: tests/models/joint, tests/inference)."""
 
 import json
 

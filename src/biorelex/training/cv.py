@@ -97,7 +97,7 @@ def cross_validate(
             data = _hold_out_dev(data, name, output_dir / "splits", config.train.seed)
         fold_config = config.model_copy(update={"data": data})
         logger.info("cross-validation %s", name)
-        result = train(fold_config, fold_dir, resume=_resumable(fold_dir, fold_config), callbacks=callbacks)
+        result = train(fold_config, fold_dir, resume=_resumable(fold_dir), callbacks=callbacks)
         if not keep_models:
             shutil.rmtree(fold_dir / "checkpoint", ignore_errors=True)
         results.append(result.summary)
@@ -115,21 +115,12 @@ def cross_validate(
     return summary
 
 
-def _resumable(fold_dir: Path, config: RunConfig) -> bool:
-    """Whether an interrupted fold left an epoch checkpoint to continue from; one made with another
-    configuration is an error, so a fold's epochs never mix two configurations."""
-    from biorelex.training.trainer import config_differences
-
+def _resumable(fold_dir: Path) -> bool:
+    """Whether an interrupted fold left an epoch checkpoint to continue from (``train`` refuses one
+    made with another configuration, so a fold's epochs never mix two configurations)."""
     state = fold_dir / "checkpoint" / "state.json"
     if not state.exists():
         return False
-    differences = config_differences(fold_dir / "config.json", config)
-    if differences:
-        raise ConfigError(
-            f"{fold_dir} holds an epoch checkpoint trained with another configuration than this run's "
-            f"({'; '.join(differences)}); delete {fold_dir} to train the fold afresh, or choose another "
-            "output directory"
-        )
     logger.info("%s: resuming from its epoch-%d checkpoint", fold_dir.name, read_json(state)["epoch"])
     return True
 

@@ -316,8 +316,8 @@ def check_resume(output_dir: Path, config: RunConfig) -> None:
     if differences:
         raise ConfigError(
             f"{output_dir} holds an epoch checkpoint trained with another configuration than this run's "
-            f"({'; '.join(differences)}): resume with the same configuration, or drop --resume and "
-            "choose another output directory (or delete this one) to train afresh"
+            f"({'; '.join(differences)}): resume with the configuration it was trained with, or train "
+            "afresh (without --resume) in another output directory, or delete this one"
         )
 
 
