@@ -219,3 +219,19 @@ def test_cli_self_train_from_a_given_teacher(trained_tiny_run, tiny_encoder_dir,
         ],
     )
     assert done.exit_code != 0 and "no unlabeled pairs" in done.output
+
+
+def test_an_interrupted_round_resumes_with_another_number_of_rounds(tiny_encoder_dir, tmp_path) -> None:
+    from biorelex.training.trainer import check_resume
+
+    corpus = write_pair_corpus(tmp_path / "corpus", {"train": 8, "dev": 4, "test": 4}, seed=5)
+    config = tiny_config(tiny_encoder_dir, corpus, "self_train.rounds=2", "self_train.threshold=0.7")
+    round_dir = tmp_path / "st" / "round2"  # stopped during its first epoch: a checkpoint, no model
+    (round_dir / "checkpoint").mkdir(parents=True)
+    (round_dir / "checkpoint" / "state.json").write_text("{}", encoding="utf-8")
+    (round_dir / "config.json").write_text(json.dumps(config.model_dump()), encoding="utf-8")
+    more = tiny_config(tiny_encoder_dir, corpus, "self_train.rounds=4", "self_train.threshold=0.7")
+    check_resume(round_dir, more)  # how many rounds follow does not change what round 2 trains
+    other = tiny_config(tiny_encoder_dir, corpus, "self_train.rounds=4", "self_train.threshold=0.9")
+    with pytest.raises(ConfigError, match=r"self_train\.threshold: 0\.7 -> 0\.9"):
+        check_resume(round_dir, other)

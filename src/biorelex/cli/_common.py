@@ -60,7 +60,8 @@ ResumeOption = Annotated[
     bool,
     typer.Option(
         help="Continue an interrupted run from its checkpoint, with the configuration it started "
-        "with (only train.eval_batch_size, train.num_threads and train.tensorboard may change).",
+        "with (only train.eval_batch_size, train.num_threads, train.tensorboard and "
+        "self_train.rounds may change).",
     ),
 ]
 PrecisionOption = Annotated[

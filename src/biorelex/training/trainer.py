@@ -279,8 +279,11 @@ def train_model(
     return best, state["history"], facts
 
 
-# settings a resumed run may change: they touch neither what is trained nor how
-RESUME_MAY_DIFFER = frozenset({"train.eval_batch_size", "train.num_threads", "train.tensorboard"})
+# settings a resumed run may change: they touch neither what is trained nor how (the number of
+# self-training rounds decides how many runs follow, not what any one round trains)
+RESUME_MAY_DIFFER = frozenset(
+    {"train.eval_batch_size", "train.num_threads", "train.tensorboard", "self_train.rounds"}
+)
 
 
 def config_differences(made_with: Path, config: RunConfig) -> list[str]:
