@@ -328,6 +328,13 @@ class RunConfig(_Section):
         return {**data, "joint": {**(joint or {}), "splitter": chosen}}
 
 
+# settings a resumed run may change: they touch neither what is trained nor how (the number of
+# self-training rounds decides how many runs follow, not what any one round trains)
+RESUME_MAY_DIFFER = frozenset(
+    {"train.eval_batch_size", "train.num_threads", "train.tensorboard", "self_train.rounds"}
+)
+
+
 def _parse_value(raw: str) -> Any:
     """A ``--set`` value: a TOML literal when it parses as one (``3e-5``, ``true``, ``["a"]``), else text."""
     try:

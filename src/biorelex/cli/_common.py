@@ -10,6 +10,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from biorelex.config import RESUME_MAY_DIFFER
 from biorelex.errors import BiorelexError
 
 app = typer.Typer(
@@ -60,8 +61,7 @@ ResumeOption = Annotated[
     bool,
     typer.Option(
         help="Continue an interrupted run from its checkpoint, with the configuration it started "
-        "with (only train.eval_batch_size, train.num_threads, train.tensorboard and "
-        "self_train.rounds may change).",
+        f"with (only {', '.join(sorted(RESUME_MAY_DIFFER))} may change).",
     ),
 ]
 PrecisionOption = Annotated[

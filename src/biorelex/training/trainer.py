@@ -34,7 +34,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from biorelex.config import RunConfig, TrainConfig
+from biorelex.config import RESUME_MAY_DIFFER, RunConfig, TrainConfig
 from biorelex.data.candidates import Candidate
 from biorelex.data.examples import (
     EncodingStats,
@@ -277,13 +277,6 @@ def train_model(
         else None,
     }
     return best, state["history"], facts
-
-
-# settings a resumed run may change: they touch neither what is trained nor how (the number of
-# self-training rounds decides how many runs follow, not what any one round trains)
-RESUME_MAY_DIFFER = frozenset(
-    {"train.eval_batch_size", "train.num_threads", "train.tensorboard", "self_train.rounds"}
-)
 
 
 def config_differences(made_with: Path, config: RunConfig) -> list[str]:
